@@ -98,50 +98,98 @@ Status Store::apply_action(const proto::StoreAction& action, const T& object, st
   return Status::ok();
 }
 
+Status Store::apply_task_status(const proto::TaskStatusPatch& patch, std::uint64_t version,
+                                std::vector<Undo>& undo, std::vector<Recorded>& changes) {
+  auto& tasks = std::get<Table<proto::Task>>(tables_);
+  const proto::Task* existing = tasks.get(patch.task_id());
+  if (existing == nullptr) {
+    return Status::not_found("task " + patch.task_id() + " does not exist");
+  }
+  if (patch.version() != 0 && existing->meta().version() != patch.version()) {
+    return Status::aborted("task " + patch.task_id() + ": stale status update, read version " +
+                           std::to_string(patch.version()) + " but stored version is " +
+                           std::to_string(existing->meta().version()));
+  }
+  Recorded& change = changes.emplace_back();
+  proto::Task& previous = *change.before.mutable_task();
+  previous = *existing;
+  proto::Task& stored = *change.after.mutable_task();
+  stored = previous;
+  if (!patch.node_id().empty()) stored.set_node_id(patch.node_id());
+  *stored.mutable_status() = patch.status();
+  stored.mutable_meta()->set_version(version);
+  tasks.put(stored);
+  undo.push_back({[&tasks, &previous] { tasks.put(previous); }});
+  return Status::ok();
+}
+
+Status Store::apply_action_any(const proto::StoreAction& action, std::uint64_t version,
+                               std::vector<Undo>& undo, std::vector<Recorded>& changes) {
+  if (action.type() == proto::STORE_ACTION_TASK_STATUS) {
+    return apply_task_status(action.task_status(), version, undo, changes);
+  }
+  const proto::StoreObject& wrapper = action.object();
+  switch (wrapper.object_case()) {
+    case proto::StoreObject::kCluster:
+      return apply_action(action, wrapper.cluster(), version, undo, changes);
+    case proto::StoreObject::kNode:
+      return apply_action(action, wrapper.node(), version, undo, changes);
+    case proto::StoreObject::kService:
+      return apply_action(action, wrapper.service(), version, undo, changes);
+    case proto::StoreObject::kTask:
+      return apply_action(action, wrapper.task(), version, undo, changes);
+    case proto::StoreObject::kNetwork:
+      return apply_action(action, wrapper.network(), version, undo, changes);
+    case proto::StoreObject::kSecret:
+      return apply_action(action, wrapper.secret(), version, undo, changes);
+    case proto::StoreObject::OBJECT_NOT_SET:
+      break;
+  }
+  return Status::invalid_argument("store action holds no object");
+}
+
 Status Store::apply(const proto::StoreTransaction& transaction) {
   const std::uint64_t next_version = version_ + 1;
+  const int count = transaction.actions_size();
   std::vector<Undo> undo;
   std::vector<Recorded> changes;
-  undo.reserve(transaction.actions_size());
-  changes.reserve(transaction.actions_size());
-  Status status;
-  int index = 0;
-  for (const proto::StoreAction& action : transaction.actions()) {
-    const proto::StoreObject& wrapper = action.object();
-    switch (wrapper.object_case()) {
-      case proto::StoreObject::kCluster:
-        status = apply_action(action, wrapper.cluster(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::kNode:
-        status = apply_action(action, wrapper.node(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::kService:
-        status = apply_action(action, wrapper.service(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::kTask:
-        status = apply_action(action, wrapper.task(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::kNetwork:
-        status = apply_action(action, wrapper.network(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::kSecret:
-        status = apply_action(action, wrapper.secret(), next_version, undo, changes);
-        break;
-      case proto::StoreObject::OBJECT_NOT_SET:
-        status = Status::invalid_argument("store action holds no object");
-        break;
+  changes.reserve(static_cast<std::size_t>(count));
+  if (cost_ != nullptr) cost_->charge(Work::kStoreAction, static_cast<std::uint64_t>(count));
+
+  if (!transaction.independent_actions()) {
+    undo.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      const Status status = apply_action_any(transaction.actions(i), next_version, undo, changes);
+      if (!status.is_ok()) {
+        // Undo entries refer to `changes`, so revert before the vector goes away.
+        for (auto it = undo.rbegin(); it != undo.rend(); ++it) it->revert();
+        return status.with_context("action " + std::to_string(i));
+      }
     }
-    if (!status.is_ok()) break;
-    ++index;
+    version_ = next_version;
+    publish(changes);
+    return Status::ok();
   }
-  if (cost_ != nullptr) cost_->charge(Work::kStoreAction, static_cast<std::uint64_t>(index) + 1);
-  if (!status.is_ok()) {
-    for (auto it = undo.rbegin(); it != undo.rend(); ++it) it->revert();
-    return status.with_context("action " + std::to_string(index));
+
+  // Independent actions: a failing action changes nothing (every apply path checks before it
+  // writes), so it is simply skipped.
+  int failed = 0;
+  Status first_failure;
+  for (int i = 0; i < count; ++i) {
+    undo.clear();
+    const Status status = apply_action_any(transaction.actions(i), next_version, undo, changes);
+    if (!status.is_ok() && failed++ == 0) {
+      first_failure = status.with_context("action " + std::to_string(i));
+    }
   }
-  version_ = next_version;
-  publish(changes);
-  return Status::ok();
+  if (!changes.empty()) {
+    version_ = next_version;
+    publish(changes);
+  }
+  if (failed == 0) return Status::ok();
+  return Status(first_failure.code(),
+                std::to_string(failed) + " of " + std::to_string(count) +
+                    " independent actions failed; first: " + first_failure.message());
 }
 
 void Store::publish(const std::vector<Recorded>& changes) {

@@ -39,7 +39,8 @@ class Store {
     return table<T>().get(id);
   }
 
-  // Applies one transaction atomically; see the file comment for the error codes.
+  // Applies one transaction atomically (or, when it is marked independent_actions, each action on
+  // its own, skipping failed ones and reporting how many failed); see the file comment for codes.
   Status apply(const proto::StoreTransaction& transaction);
 
   // The whole content, for a Raft snapshot. Objects come out in id order.
@@ -61,6 +62,10 @@ class Store {
   template <typename T>
   Status apply_action(const proto::StoreAction& action, const T& object, std::uint64_t version,
                       std::vector<Undo>& undo, std::vector<Recorded>& changes);
+  Status apply_task_status(const proto::TaskStatusPatch& patch, std::uint64_t version,
+                           std::vector<Undo>& undo, std::vector<Recorded>& changes);
+  Status apply_action_any(const proto::StoreAction& action, std::uint64_t version,
+                          std::vector<Undo>& undo, std::vector<Recorded>& changes);
   template <typename T>
   void restore_table(const google::protobuf::RepeatedPtrField<T>& objects);
   void publish(const std::vector<Recorded>& changes);

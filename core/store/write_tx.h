@@ -34,6 +34,22 @@ class WriteTx {
     add(proto::STORE_ACTION_REMOVE, std::move(stub));
   }
 
+  // Patches one task's node (when `node_id` is not empty) and status; `version` is the version
+  // read, or 0 to patch whatever is stored.
+  void task_status(const std::string& task_id, std::uint64_t version, const std::string& node_id,
+                   proto::TaskStatus status) {
+    proto::StoreAction* action = transaction_.add_actions();
+    action->set_type(proto::STORE_ACTION_TASK_STATUS);
+    proto::TaskStatusPatch* patch = action->mutable_task_status();
+    patch->set_task_id(task_id);
+    patch->set_version(version);
+    patch->set_node_id(node_id);
+    *patch->mutable_status() = std::move(status);
+  }
+
+  // Makes every action apply on its own (see StoreTransaction.independent_actions).
+  void set_independent_actions() { transaction_.set_independent_actions(true); }
+
   bool empty() const { return transaction_.actions().empty(); }
   std::size_t size() const { return static_cast<std::size_t>(transaction_.actions_size()); }
 

@@ -279,6 +279,71 @@ TEST(StoreTest, BadSnapshotIsRefusedAndLosesNothing) {
             StatusCode::kCorruption);
 }
 
+TEST(StoreTest, TaskStatusPatchChangesNodeAndStatusOnly) {
+  Store store;
+  WriteTx setup;
+  proto::Task original = make_task("t1", "s1", 1);
+  original.mutable_spec()->mutable_container()->set_image("nginx");
+  setup.create(original);
+  ASSERT_TRUE(store.apply(setup.transaction()).is_ok());
+
+  RecordingWatcher watcher;
+  store.add_watcher(&watcher);
+  proto::TaskStatus status;
+  status.set_state(proto::TASK_STATE_ASSIGNED);
+  WriteTx patch;
+  patch.task_status("t1", 1, "n7", status);
+  ASSERT_TRUE(store.apply(patch.transaction()).is_ok());
+  const proto::Task& task = *store.get<proto::Task>("t1");
+  EXPECT_EQ(task.node_id(), "n7");
+  EXPECT_EQ(task.status().state(), proto::TASK_STATE_ASSIGNED);
+  EXPECT_EQ(task.spec().container().image(), "nginx");
+  EXPECT_EQ(task.meta().version(), 2U);
+  EXPECT_EQ(store.table<proto::Task>().find(Index::kNodeId, "n7"), (IdSet{"t1"}));
+  EXPECT_EQ(watcher.log, (std::vector<std::string>{"update t1", "commit 2"}));
+
+  WriteTx stale;
+  stale.task_status("t1", 1, "", status);
+  EXPECT_EQ(store.apply(stale.transaction()).code(), StatusCode::kAborted);
+  WriteTx any_version;
+  status.set_state(proto::TASK_STATE_RUNNING);
+  any_version.task_status("t1", 0, "", status);
+  ASSERT_TRUE(store.apply(any_version.transaction()).is_ok());
+  EXPECT_EQ(store.get<proto::Task>("t1")->node_id(), "n7") << "an empty node id keeps the node";
+  WriteTx missing;
+  missing.task_status("nope", 0, "", status);
+  EXPECT_EQ(store.apply(missing.transaction()).code(), StatusCode::kNotFound);
+  store.remove_watcher(&watcher);
+}
+
+TEST(StoreTest, IndependentActionsSkipFailuresAndKeepTheRest) {
+  Store store;
+  WriteTx setup;
+  setup.create(make_task("t1", "s1", 1));
+  setup.create(make_task("t2", "s1", 2));
+  ASSERT_TRUE(store.apply(setup.transaction()).is_ok());
+  proto::TaskStatus status;
+  status.set_state(proto::TASK_STATE_ASSIGNED);
+  WriteTx batch;
+  batch.set_independent_actions();
+  batch.task_status("t1", 1, "n1", status);
+  batch.task_status("t2", 99, "n1", status);  // stale
+  batch.task_status("t3", 0, "n1", status);   // missing
+  const Status result = store.apply(batch.transaction());
+  EXPECT_EQ(result.code(), StatusCode::kAborted);
+  EXPECT_NE(result.message().find("2 of 3 independent actions failed"), std::string::npos)
+      << result;
+  EXPECT_EQ(store.get<proto::Task>("t1")->node_id(), "n1");
+  EXPECT_EQ(store.get<proto::Task>("t2")->node_id(), "");
+  EXPECT_EQ(store.version(), 2U);
+
+  WriteTx all_fail;
+  all_fail.set_independent_actions();
+  all_fail.task_status("t3", 0, "n1", status);
+  EXPECT_EQ(store.apply(all_fail.transaction()).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store.version(), 2U) << "nothing applied, no new version";
+}
+
 TEST(ProtoCodecTest, EncodingIsDeterministicForMaps) {
   proto::ServiceSpec a;
   proto::ServiceSpec b;
