@@ -27,12 +27,16 @@ std::string task_slot_key(std::string_view service_id, std::uint64_t slot) {
   return key;
 }
 
+std::string global_task_key(std::string_view service_id, std::string_view node_id) {
+  std::string key(service_id);
+  key += '@';
+  key += node_id;
+  return key;
+}
+
 std::string task_slot_key(const proto::Task& task) {
   if (task.slot() != 0) return task_slot_key(task.service_id(), task.slot());
-  std::string key = task.service_id();
-  key += '@';
-  key += task.node_id();
-  return key;
+  return global_task_key(task.service_id(), task.node_id());
 }
 
 #define HERD_STORE_OBJECT_ACCESS(Type, field)                                    \

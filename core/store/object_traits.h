@@ -66,6 +66,7 @@ struct ObjectTraits<proto::Service> {
 // tasks have slot 0 and are keyed by their node instead.
 std::string task_slot_key(const proto::Task& task);
 std::string task_slot_key(std::string_view service_id, std::uint64_t slot);
+std::string global_task_key(std::string_view service_id, std::string_view node_id);
 
 template <>
 struct ObjectTraits<proto::Task> {
