@@ -262,7 +262,7 @@ TEST_F(SchedulerTest, NodesWithRecentFailuresRankLast) {
     ASSERT_TRUE(store_.apply(running.transaction()).is_ok());
     t = task(t.meta().id());
     t.mutable_status()->set_state(proto::TASK_STATE_FAILED);
-    t.mutable_status()->set_timestamp_ns(seconds(90).count());
+    t.mutable_status()->set_timestamp_ns(Duration(seconds(90)).count());
     store::WriteTx failed;
     failed.update(t);
     ASSERT_TRUE(store_.apply(failed.transaction()).is_ok());
