@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/runtime/check.h"
 #include "core/store/object_traits.h"
@@ -55,49 +56,86 @@ class Table {
     const std::string& id = object.meta().id();
     HERD_CHECK(!id.empty()) << "object without an id";
     const auto existing = rows_.find(id);
-    if (existing != rows_.end()) unindex(existing->second);
-    T& stored = rows_.insert_or_assign(id, std::move(object)).first->second;
-    index_object(stored);
+    if (existing == rows_.end()) {
+      const auto inserted = rows_.emplace(id, std::move(object)).first;
+      index_name(inserted->second);
+      std::vector<IndexKey> keys = ObjectTraits<T>::index_keys(inserted->second);
+      for (const IndexKey& key : keys) add_to_index(key, inserted->first);
+      keys_.emplace(inserted->first, std::move(keys));
+      return;
+    }
+    unindex_name(existing->second);
+    existing->second = std::move(object);
+    index_name(existing->second);
+    // Touch only the index entries whose keys changed: a status update of a task moves it in
+    // no index, and the big per-service sets are the expensive ones to edit.
+    std::vector<IndexKey>& old_keys = keys_.find(id)->second;
+    std::vector<IndexKey> new_keys = ObjectTraits<T>::index_keys(existing->second);
+    for (const IndexKey& key : old_keys) {
+      if (!contains(new_keys, key)) remove_from_index(key, existing->first);
+    }
+    for (const IndexKey& key : new_keys) {
+      if (!contains(old_keys, key)) add_to_index(key, existing->first);
+    }
+    old_keys = std::move(new_keys);
   }
 
   void erase(std::string_view id) {
     const auto it = rows_.find(id);
     if (it == rows_.end()) return;
-    unindex(it->second);
+    unindex_name(it->second);
+    const auto keys = keys_.find(id);
+    for (const IndexKey& key : keys->second) remove_from_index(key, it->first);
+    keys_.erase(keys);
     rows_.erase(it);
   }
 
   void clear() {
     rows_.clear();
+    keys_.clear();
     names_.clear();
     for (auto& entries : indexes_) entries.clear();
   }
 
  private:
-  void index_object(const T& object) {
+  static bool contains(const std::vector<IndexKey>& keys, const IndexKey& key) {
+    for (const IndexKey& k : keys) {
+      if (k.index == key.index && k.key == key.key) return true;
+    }
+    return false;
+  }
+
+  void add_to_index(const IndexKey& key, const std::string& id) {
+    auto& entries = indexes_[static_cast<int>(key.index)];
+    auto it = entries.find(key.key);
+    if (it == entries.end()) it = entries.emplace(key.key, IdSet()).first;
+    it->second.insert(id);
+  }
+
+  void remove_from_index(const IndexKey& key, const std::string& id) {
+    auto& entries = indexes_[static_cast<int>(key.index)];
+    const auto it = entries.find(key.key);
+    if (it == entries.end()) return;
+    it->second.erase(id);
+    if (it->second.empty()) entries.erase(it);
+  }
+
+  void index_name(const T& object) {
     if (const std::string* name = ObjectTraits<T>::unique_name(object); name && !name->empty()) {
       names_.insert_or_assign(*name, object.meta().id());
     }
-    for (IndexKey& key : ObjectTraits<T>::index_keys(object)) {
-      indexes_[static_cast<int>(key.index)][std::move(key.key)].insert(object.meta().id());
-    }
   }
 
-  void unindex(const T& object) {
+  void unindex_name(const T& object) {
     if (const std::string* name = ObjectTraits<T>::unique_name(object); name && !name->empty()) {
       const auto it = names_.find(*name);
       if (it != names_.end() && it->second == object.meta().id()) names_.erase(it);
     }
-    for (const IndexKey& key : ObjectTraits<T>::index_keys(object)) {
-      auto& entries = indexes_[static_cast<int>(key.index)];
-      const auto it = entries.find(key.key);
-      if (it == entries.end()) continue;
-      it->second.erase(object.meta().id());
-      if (it->second.empty()) entries.erase(it);
-    }
   }
 
   Rows rows_;
+  // The index keys each row is filed under, as computed when it was written.
+  std::map<std::string, std::vector<IndexKey>, std::less<>> keys_;
   std::map<std::string, std::string, std::less<>> names_;
   std::array<std::map<std::string, IdSet, std::less<>>, kIndexCount> indexes_;
   IdSet empty_;
