@@ -4,7 +4,7 @@
 
 namespace herd::manager {
 
-Leader::Leader(LeaderContext& context)
+Leader::Leader(LeaderContext& context, SessionSender* sender, Dispatcher::ManagerList managers)
     : context_(context),
       restarts_(context),
       control_api_(context),
@@ -26,6 +26,9 @@ Leader::Leader(LeaderContext& context)
   replicated_ = std::make_unique<ReplicatedOrchestrator>(context_, restarts_);
   global_ = std::make_unique<GlobalOrchestrator>(context_, restarts_);
   reaper_ = std::make_unique<TaskReaper>(context_);
+  if (sender != nullptr) {
+    dispatcher_ = std::make_unique<Dispatcher>(context_, *sender, std::move(managers));
+  }
   context_.store.add_watcher(this);
   arm_scheduler();
 }

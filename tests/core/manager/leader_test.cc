@@ -54,12 +54,17 @@ class LeaderTest : public ::testing::Test {
     return counts;
   }
 
+  std::unique_ptr<Leader> make_leader() {
+    return std::make_unique<Leader>(h_.context, nullptr,
+                                    [] { return std::vector<proto::ManagerPeer>(); });
+  }
+
   LeaderHarness h_;
   std::unique_ptr<Leader> leader_;
 };
 
 TEST_F(LeaderTest, BootstrapsAnEmptyClusterOnce) {
-  leader_ = std::make_unique<Leader>(h_.context);
+  leader_ = make_leader();
   run_for(milliseconds(100));
   ASSERT_EQ(h_.store.table<proto::Cluster>().size(), 1U);
   const proto::Cluster& cluster = h_.store.table<proto::Cluster>().all().begin()->second;
@@ -70,7 +75,7 @@ TEST_F(LeaderTest, BootstrapsAnEmptyClusterOnce) {
   ASSERT_NE(ingress, nullptr);
   EXPECT_EQ(ingress->ipam().subnet(), "10.255.0.0/16") << "the allocator ran too";
   leader_.reset();
-  leader_ = std::make_unique<Leader>(h_.context);  // a new leader on the same store
+  leader_ = make_leader();  // a new leader on the same store
   run_for(milliseconds(100));
   EXPECT_EQ(h_.store.table<proto::Cluster>().size(), 1U);
 }
@@ -79,7 +84,7 @@ TEST_F(LeaderTest, ServiceCreateFlowsThroughToAssignedTasks) {
   add_worker("w1", {{"zone", "a"}});
   add_worker("w2", {{"zone", "a"}});
   add_worker("w3", {{"zone", "b"}});
-  leader_ = std::make_unique<Leader>(h_.context);
+  leader_ = make_leader();
   proto::ControlRequest create;
   create.mutable_create_service()->set_name("web");
   create.mutable_create_service()->set_replicas(6);
@@ -98,7 +103,7 @@ TEST_F(LeaderTest, ServiceCreateFlowsThroughToAssignedTasks) {
 }
 
 TEST_F(LeaderTest, UnplaceableTasksWaitAndArePlacedWhenANodeJoins) {
-  leader_ = std::make_unique<Leader>(h_.context);
+  leader_ = make_leader();
   proto::ControlRequest create;
   create.mutable_create_service()->set_name("web");
   create.mutable_create_service()->set_replicas(2);
