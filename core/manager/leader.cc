@@ -25,6 +25,7 @@ Leader::Leader(LeaderContext& context, SessionSender* sender, Dispatcher::Manage
   scheduler_ = std::make_unique<Scheduler>(context_.store, &context_.cost);
   replicated_ = std::make_unique<ReplicatedOrchestrator>(context_, restarts_);
   global_ = std::make_unique<GlobalOrchestrator>(context_, restarts_);
+  updates_ = std::make_unique<UpdateSupervisor>(context_);
   reaper_ = std::make_unique<TaskReaper>(context_);
   if (sender != nullptr) {
     dispatcher_ = std::make_unique<Dispatcher>(context_, *sender, std::move(managers));

@@ -2,7 +2,8 @@
 //
 // Built with a LeaderContext when the manager wins leadership; it initializes an empty cluster
 // (bootstrap_cluster), then starts, in order, the restart supervisor, allocator, scheduler,
-// replicated and global orchestrators, task reaper, dispatcher and control API, each reconciling
+// replicated and global orchestrators, update supervisor, task reaper, dispatcher and control
+// API, each reconciling
 // what the store holds. It drives the scheduler the way SwarmKit does: after a commit that leaves
 // work, wait 50 ms for more changes (but no more than 1 s since the first), then place everything
 // pending in one batch. Destroy it only after the manager has failed the outstanding proposals.
@@ -19,6 +20,7 @@
 #include "core/manager/orchestrator/replicated_orchestrator.h"
 #include "core/manager/orchestrator/restart_supervisor.h"
 #include "core/manager/orchestrator/task_reaper.h"
+#include "core/manager/orchestrator/update_supervisor.h"
 #include "core/manager/scheduler/scheduler.h"
 
 namespace herd::manager {
@@ -55,6 +57,7 @@ class Leader final : public store::Watcher {
   std::unique_ptr<ReplicatedOrchestrator> replicated_;
   std::unique_ptr<GlobalOrchestrator> global_;
   std::unique_ptr<TaskReaper> reaper_;
+  std::unique_ptr<UpdateSupervisor> updates_;
   std::unique_ptr<Dispatcher> dispatcher_;
   ControlApi control_api_;
   ScopedTimer scheduler_timer_;

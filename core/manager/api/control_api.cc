@@ -100,6 +100,8 @@ void ControlApi::handle(const proto::ControlRequest& request, Reply reply) {
       return scale_service(request.scale_service(), std::move(reply));
     case proto::ControlRequest::kRemoveService:
       return remove_service(request.remove_service(), std::move(reply));
+    case proto::ControlRequest::kRollbackService:
+      return rollback_service(request.rollback_service(), std::move(reply));
     case proto::ControlRequest::kInspectService: {
       const proto::Service* service = find_service(request.inspect_service());
       if (service == nullptr) return not_found("service", request.inspect_service());
@@ -217,6 +219,12 @@ void ControlApi::update_service(const proto::UpdateServiceRequest& request, Repl
   *updated.mutable_previous_spec() = current->spec();
   *updated.mutable_spec() = std::move(spec);
   updated.set_spec_version(current->spec_version() + 1);
+  // A new spec starts a new rolling update, which also ends a paused one.
+  proto::UpdateStatus* status = updated.mutable_update_status();
+  status->set_state(proto::UPDATE_STATE_UPDATING);
+  status->set_started_at_ns(to_nanos(context_.clock.now()));
+  status->set_completed_at_ns(0);
+  status->set_message("update in progress");
   updated.mutable_meta()->set_updated_at_ns(to_nanos(context_.clock.now()));
   const std::string id = current->meta().id();
   store::WriteTx tx;
@@ -265,6 +273,34 @@ void ControlApi::remove_service(const std::string& ref, Reply reply) {
   store::WriteTx tx;
   tx.remove(*service);
   commit(std::move(tx), std::move(reply));
+}
+
+void ControlApi::rollback_service(const std::string& ref, Reply reply) {
+  const proto::Service* current = find_service(ref);
+  if (current == nullptr) {
+    return reply(error_response(Status::not_found("service '" + ref + "' not found")));
+  }
+  if (!current->has_previous_spec()) {
+    return reply(error_response(Status::failed_precondition(
+        "service " + current->spec().name() + " has no previous spec to roll back to")));
+  }
+  proto::Service updated = *current;
+  *updated.mutable_spec() = current->previous_spec();
+  *updated.mutable_previous_spec() = current->spec();
+  updated.set_spec_version(current->spec_version() + 1);
+  proto::UpdateStatus* status = updated.mutable_update_status();
+  status->set_state(proto::UPDATE_STATE_ROLLBACK_STARTED);
+  status->set_started_at_ns(to_nanos(context_.clock.now()));
+  status->set_completed_at_ns(0);
+  status->set_message("manually requested rollback");
+  const std::string id = current->meta().id();
+  store::WriteTx tx;
+  tx.update(std::move(updated));
+  commit(std::move(tx), std::move(reply), [this, id](proto::ControlResponse& response) {
+    if (const proto::Service* service = context_.store.get<proto::Service>(id)) {
+      *response.add_services() = *service;
+    }
+  });
 }
 
 void ControlApi::list_services(Reply reply) const {

@@ -41,6 +41,7 @@ class ControlApi {
   void update_service(const proto::UpdateServiceRequest& request, Reply reply);
   void scale_service(const proto::ScaleServiceRequest& request, Reply reply);
   void remove_service(const std::string& ref, Reply reply);
+  void rollback_service(const std::string& ref, Reply reply);
   void list_services(Reply reply) const;
   void list_tasks(const proto::TaskFilter& filter, Reply reply) const;
   void update_node(const proto::NodeUpdate& update, Reply reply);
