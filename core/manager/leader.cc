@@ -27,6 +27,7 @@ Leader::Leader(LeaderContext& context, SessionSender* sender, Dispatcher::Manage
   global_ = std::make_unique<GlobalOrchestrator>(context_, restarts_);
   updates_ = std::make_unique<UpdateSupervisor>(context_);
   reaper_ = std::make_unique<TaskReaper>(context_);
+  roles_ = std::make_unique<RoleManager>(context_);
   if (sender != nullptr) {
     dispatcher_ = std::make_unique<Dispatcher>(context_, *sender, std::move(managers));
   }

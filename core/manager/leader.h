@@ -21,6 +21,7 @@
 #include "core/manager/orchestrator/restart_supervisor.h"
 #include "core/manager/orchestrator/task_reaper.h"
 #include "core/manager/orchestrator/update_supervisor.h"
+#include "core/manager/role_manager.h"
 #include "core/manager/scheduler/scheduler.h"
 
 namespace herd::manager {
@@ -59,6 +60,7 @@ class Leader final : public store::Watcher {
   std::unique_ptr<TaskReaper> reaper_;
   std::unique_ptr<UpdateSupervisor> updates_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<RoleManager> roles_;
   ControlApi control_api_;
   ScopedTimer scheduler_timer_;
   TimePoint first_pending_change_;

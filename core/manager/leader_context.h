@@ -3,6 +3,7 @@
 // components, when it stops being leader; every reference outlives the components.
 #pragma once
 
+#include "core/manager/membership.h"
 #include "core/manager/proposer.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/cost_meter.h"
@@ -19,6 +20,7 @@ struct LeaderContext {
   Rng& rng;  // object ids and jitter; a stream forked for the leader's components
   CostMeter& cost;
   Logger& logger;
+  RaftMembership* membership = nullptr;  // null where there is no Raft group (unit tests)
 };
 
 }  // namespace herd::manager

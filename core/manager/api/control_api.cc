@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/manager/api/spec_validation.h"
+#include "core/manager/ca/root_ca.h"
 #include "core/store/object_id.h"
 
 namespace herd::manager {
@@ -134,6 +135,14 @@ void ControlApi::handle(const proto::ControlRequest& request, Reply reply) {
     }
     case proto::ControlRequest::kUpdateNode:
       return update_node(request.update_node(), std::move(reply));
+    case proto::ControlRequest::kPromoteNode:
+      return set_desired_role(request.promote_node(), proto::NODE_ROLE_MANAGER, std::move(reply));
+    case proto::ControlRequest::kDemoteNode:
+      return set_desired_role(request.demote_node(), proto::NODE_ROLE_WORKER, std::move(reply));
+    case proto::ControlRequest::kRemoveNode:
+      return remove_node(request.remove_node(), std::move(reply));
+    case proto::ControlRequest::kRotateJoinToken:
+      return rotate_join_token(request.rotate_join_token(), std::move(reply));
     case proto::ControlRequest::kCreateNetwork:
       return create_network(request.create_network(), std::move(reply));
     case proto::ControlRequest::kListNetworks: {
@@ -397,6 +406,102 @@ void ControlApi::update_node(const proto::NodeUpdate& update, Reply reply) {
   commit(std::move(tx), std::move(reply), [this, id](proto::ControlResponse& response) {
     if (const proto::Node* node = context_.store.get<proto::Node>(id))
       *response.add_nodes() = *node;
+  });
+}
+
+Status ControlApi::check_demotion(const proto::Node& node) const {
+  std::vector<const proto::Node*> managers;
+  for (const auto& [id, candidate] : context_.store.table<proto::Node>().all()) {
+    if (candidate.role() == proto::NODE_ROLE_MANAGER &&
+        candidate.spec().desired_role() == proto::NODE_ROLE_MANAGER) {
+      managers.push_back(&candidate);
+    }
+  }
+  const std::string name =
+      node.description().hostname().empty() ? node.meta().id() : node.description().hostname();
+  if (managers.size() <= 1) {
+    return Status::failed_precondition("node " + name +
+                                       " is the last manager; a cluster needs at least one");
+  }
+  // After the change the remaining managers must still hold a quorum among themselves.
+  const std::size_t remaining = managers.size() - 1;
+  std::size_t reachable = 0;
+  for (const proto::Node* manager : managers) {
+    if (manager->meta().id() == node.meta().id()) continue;
+    const NodeId raft_id(manager->manager_status().raft_id());
+    const bool up = context_.membership != nullptr ? context_.membership->reachable(raft_id)
+                                                   : manager->manager_status().reachability() !=
+                                                         proto::REACHABILITY_UNREACHABLE;
+    reachable += up ? 1 : 0;
+  }
+  const std::size_t quorum = remaining / 2 + 1;
+  if (reachable < quorum) {
+    return Status::failed_precondition("demoting " + name + " would leave " +
+                                       std::to_string(reachable) + " reachable managers of " +
+                                       std::to_string(remaining) + ", fewer than a quorum of " +
+                                       std::to_string(quorum));
+  }
+  return Status::ok();
+}
+
+void ControlApi::set_desired_role(const std::string& ref, proto::NodeRole role, Reply reply) {
+  const proto::Node* node = find_node(ref);
+  if (node == nullptr)
+    return reply(error_response(Status::not_found("node '" + ref + "' not found")));
+  if (node->spec().desired_role() == role) {
+    proto::ControlResponse response = ok_response();
+    *response.add_nodes() = *node;
+    return reply(std::move(response));
+  }
+  if (role == proto::NODE_ROLE_WORKER) {
+    if (Status status = check_demotion(*node); !status.is_ok())
+      return reply(error_response(status));
+  }
+  proto::Node updated = *node;
+  updated.mutable_spec()->set_desired_role(role);
+  const std::string id = node->meta().id();
+  store::WriteTx tx;
+  tx.update(std::move(updated));
+  commit(std::move(tx), std::move(reply), [this, id](proto::ControlResponse& response) {
+    if (const proto::Node* n = context_.store.get<proto::Node>(id)) *response.add_nodes() = *n;
+  });
+}
+
+void ControlApi::remove_node(const proto::RemoveNodeRequest& request, Reply reply) {
+  const proto::Node* node = find_node(request.node());
+  if (node == nullptr) {
+    return reply(error_response(Status::not_found("node '" + request.node() + "' not found")));
+  }
+  if (node->role() == proto::NODE_ROLE_MANAGER ||
+      node->spec().desired_role() == proto::NODE_ROLE_MANAGER) {
+    return reply(error_response(Status::failed_precondition(
+        "node " + request.node() + " is a manager; demote it before removing it")));
+  }
+  if (node->status().state() == proto::NODE_STATE_READY && !request.force()) {
+    return reply(error_response(Status::failed_precondition(
+        "node " + request.node() + " is ready; stop it first or remove it with force")));
+  }
+  store::WriteTx tx;
+  tx.remove(*node);
+  commit(std::move(tx), std::move(reply));
+}
+
+void ControlApi::rotate_join_token(proto::NodeRole role, Reply reply) {
+  const auto& clusters = context_.store.table<proto::Cluster>().all();
+  if (clusters.empty()) return reply(error_response(Status::not_found("cluster not initialized")));
+  proto::Cluster updated = clusters.begin()->second;
+  if (Status status = RootCa::rotate_token(*updated.mutable_root_ca(), role, context_.rng);
+      !status.is_ok()) {
+    return reply(error_response(status));
+  }
+  store::WriteTx tx;
+  tx.update(std::move(updated));
+  commit(std::move(tx), std::move(reply), [this](proto::ControlResponse& response) {
+    const auto& all = context_.store.table<proto::Cluster>().all();
+    if (!all.empty()) {
+      *response.mutable_cluster() = all.begin()->second;
+      response.mutable_cluster()->mutable_root_ca()->clear_ca_key();
+    }
   });
 }
 

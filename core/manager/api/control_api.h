@@ -45,6 +45,11 @@ class ControlApi {
   void list_services(Reply reply) const;
   void list_tasks(const proto::TaskFilter& filter, Reply reply) const;
   void update_node(const proto::NodeUpdate& update, Reply reply);
+  void set_desired_role(const std::string& ref, proto::NodeRole role, Reply reply);
+  void remove_node(const proto::RemoveNodeRequest& request, Reply reply);
+  void rotate_join_token(proto::NodeRole role, Reply reply);
+  // Refuses a demotion that would leave no manager, or fewer reachable managers than a quorum.
+  Status check_demotion(const proto::Node& node) const;
   void create_network(const proto::NetworkSpec& spec, Reply reply);
   void remove_network(const std::string& ref, Reply reply);
   void create_secret(const proto::SecretSpec& spec, Reply reply);

@@ -103,7 +103,7 @@ void Dispatcher::register_node(NodeId from, const proto::RegisterRequest& reques
                               format_duration(config_.registration_window) + "; retry later"));
     }
     recent.push_back(now);
-    queue_node_status(request.node_id(), proto::NODE_STATE_READY, "", request.addr());
+    queue_node_status(request.node_id(), proto::NODE_STATE_READY, "", request.addr(), from);
     proto::RegisterResponse response;
     response.set_node_id(request.node_id());
     return start_session(from, request.node_id(), std::move(response));
@@ -127,6 +127,7 @@ void Dispatcher::register_node(NodeId from, const proto::RegisterRequest& reques
   *node.mutable_description() = request.description();
   node.mutable_status()->set_state(proto::NODE_STATE_READY);
   node.mutable_status()->set_addr(request.addr());
+  node.mutable_status()->set_transport_id(from.value());
   node.set_role(*role);
   node.mutable_spec()->set_desired_role(*role);
   *node.mutable_certificate() = *certificate;
@@ -268,8 +269,9 @@ void Dispatcher::expire() {
 }
 
 void Dispatcher::queue_node_status(const std::string& node_id, proto::NodeState state,
-                                   const std::string& message, const std::string& addr) {
-  pending_nodes_[node_id] = NodeStatusChange{state, message, addr};
+                                   const std::string& message, const std::string& addr,
+                                   NodeId transport_id) {
+  pending_nodes_[node_id] = NodeStatusChange{state, message, addr, transport_id};
   arm_status_flush();
 }
 
@@ -291,11 +293,15 @@ void Dispatcher::flush_statuses() {
     const proto::Node* node = store.get<proto::Node>(node_id);
     if (node == nullptr) continue;
     const bool addr_changes = !change.addr.empty() && change.addr != node->status().addr();
-    if (node->status().state() == change.state && !addr_changes) continue;
+    const bool id_changes = change.transport_id != kNoNode &&
+                            change.transport_id.value() != node->status().transport_id();
+    if (node->status().state() == change.state && !addr_changes && !id_changes) continue;
     proto::Node updated = *node;
     updated.mutable_status()->set_state(change.state);
     updated.mutable_status()->set_message(change.message);
     if (!change.addr.empty()) updated.mutable_status()->set_addr(change.addr);
+    if (change.transport_id != kNoNode)
+      updated.mutable_status()->set_transport_id(change.transport_id.value());
     tx.update(std::move(updated));
   }
   for (auto& [task_id, status] : pending_tasks_) {

@@ -93,7 +93,8 @@ class Dispatcher final : public store::Watcher {
 
   // Batched writes.
   void queue_node_status(const std::string& node_id, proto::NodeState state,
-                         const std::string& message, const std::string& addr = "");
+                         const std::string& message, const std::string& addr = "",
+                         NodeId transport_id = kNoNode);
   void arm_status_flush();
   void flush_statuses();
 
@@ -119,6 +120,7 @@ class Dispatcher final : public store::Watcher {
     proto::NodeState state;
     std::string message;
     std::string addr;
+    NodeId transport_id;
   };
   std::map<std::string, NodeStatusChange, std::less<>> pending_nodes_;
   std::map<std::string, proto::TaskStatus, std::less<>> pending_tasks_;
