@@ -710,8 +710,16 @@ Status Raft::propose(std::vector<proto::raft::Entry> entries) {
     pending_conf_index_ = log_.last_index() + 1;
   }
   append_entries(std::move(entries));
-  broadcast_append();
+  // Sent when the host next collects a Ready, so that proposals made together travel together
+  // (one append per follower instead of one per proposal).
+  broadcast_pending_ = true;
   return Status::ok();
+}
+
+void Raft::flush() {
+  if (!broadcast_pending_) return;
+  broadcast_pending_ = false;
+  if (role_ == Role::kLeader) broadcast_append();
 }
 
 Status Raft::transfer_leadership(NodeId to) {

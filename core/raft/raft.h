@@ -102,7 +102,9 @@ class Raft {
   proto::raft::HardState hard_state() const;
   std::vector<proto::raft::Message> take_messages();
   std::vector<ReadState> take_read_states();
-  bool has_messages() const { return !messages_.empty(); }
+  bool has_messages() const { return !messages_.empty() || broadcast_pending_; }
+  // Sends what proposals since the last call have appended.
+  void flush();
   bool has_read_states() const { return !read_states_.empty(); }
   RaftStatus status() const;
   proto::raft::ConfState conf_state() const;
@@ -173,6 +175,7 @@ class Raft {
   std::vector<proto::raft::Message> messages_;
   std::vector<ReadState> read_states_;
   std::vector<ReadRequest> pending_reads_;
+  bool broadcast_pending_ = false;
 };
 
 }  // namespace herd::raft

@@ -50,6 +50,7 @@ bool RawNode::has_ready() const {
 }
 
 Ready RawNode::ready() {
+  raft_.flush();
   Ready ready;
   const SoftState soft = raft_.soft_state();
   if (!(soft == previous_soft_)) ready.soft_state = soft;
