@@ -291,13 +291,14 @@ void ManagerNode::maybe_snapshot() {
   // The WAL keeps the hard state and the entries after the snapshot.
   proto::WalRecord hard_state;
   *hard_state.mutable_hard_state() = log_.initial_state().hard_state;
+  if (!pinned_record_.empty()) (void)env_.storage.append(pinned_record_);
   Result<std::uint64_t> hard_state_sequence = env_.storage.append(codec::encode_message(hard_state));
   if (status.is_ok() && hard_state_sequence.ok()) status = env_.storage.sync();
   if (!status.is_ok() || !hard_state_sequence.ok()) {
     env_.logger.error("manager.snapshot_failed", {{"error", status.to_string()}});
     return;
   }
-  std::uint64_t compact_to = *hard_state_sequence;
+  std::uint64_t compact_to = *hard_state_sequence - (pinned_record_.empty() ? 0 : 1);
   for (auto it = entry_sequence_.upper_bound(applied); it != entry_sequence_.end(); ++it) {
     compact_to = std::min(compact_to, it->second);
   }

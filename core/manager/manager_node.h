@@ -77,6 +77,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   void control(const proto::ControlRequest& request, Reply reply);
 
   void set_observer(ManagerObserver* observer) { observer_ = observer; }
+  // A WAL record that must survive compaction (the node's identity): re-appended after each.
+  void set_pinned_record(std::string record) { pinned_record_ = std::move(record); }
 
   const store::Store& store() const { return store_; }
   bool is_leader() const { return leader_ != nullptr; }
@@ -147,8 +149,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   std::map<LogIndex, std::uint64_t> entry_sequence_;
   LogIndex snapshot_index_;
   std::uint64_t snapshots_taken_ = 0;
-  Term last_leader_term_;
   bool was_leader_ = false;
+  std::string pinned_record_;
 };
 
 }  // namespace herd::manager

@@ -128,7 +128,9 @@ void Dispatcher::register_node(NodeId from, const proto::RegisterRequest& reques
   node.mutable_status()->set_state(proto::NODE_STATE_READY);
   node.mutable_status()->set_addr(request.addr());
   node.mutable_status()->set_transport_id(from.value());
-  node.set_role(*role);
+  // A manager token only asks for the role: the role manager makes it a manager once the node
+  // has joined the Raft group.
+  node.set_role(proto::NODE_ROLE_WORKER);
   node.mutable_spec()->set_desired_role(*role);
   *node.mutable_certificate() = *certificate;
   store::WriteTx tx;
