@@ -39,6 +39,8 @@ class EventLoop {
 
   std::uint64_t events_run() const { return events_run_; }
   std::size_t pending() const { return live_; }
+  // Event records allocated so far (they are reused, so this is the peak of pending events).
+  std::size_t slot_count() const { return slots_.size(); }
   // Called before every event runs (for traces and statistics).
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 

@@ -20,6 +20,7 @@ Result<std::uint64_t> SimDisk::append(std::string_view record) {
 
 Status SimDisk::sync() {
   ++syncs_;
+  stall_ += sync_latency_;
   if (!fail_sync_) synced_ = image_.size();
   return Status::ok();
 }

@@ -6,12 +6,14 @@
 // the last synced record short; `corrupt_older` flips a byte inside an older record. Recovery
 // (read_wal) decodes the image with the shared record-log decoder, so a torn tail is dropped
 // and mid-log corruption is an error, exactly as on a real disk. The snapshot is replaced
-// atomically and is durable at once. Deterministic.
+// atomically and is durable at once. A slow disk makes every sync stall the calling handler for
+// the configured latency; the host turns the stall into busy time. Deterministic.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/runtime/rng.h"
@@ -37,6 +39,11 @@ class SimDisk final : public Storage {
   void arm_fail_sync() { fail_sync_ = true; }
   void arm_torn_last_record() { tear_last_ = true; }
   void arm_corrupt_older_record() { corrupt_older_ = true; }
+  // disk.slow: each sync() from now on takes `latency` (zero restores a fast disk).
+  void set_sync_latency(Duration latency) { sync_latency_ = latency; }
+
+  // Stall accumulated by syncs since the last call; the host charges it as busy time.
+  Duration take_stall() { return std::exchange(stall_, Duration::zero()); }
 
   std::size_t wal_bytes() const { return image_.size(); }
   std::size_t synced_bytes() const { return synced_; }
@@ -60,6 +67,8 @@ class SimDisk final : public Storage {
   bool tear_last_ = false;
   bool corrupt_older_ = false;
   std::uint64_t syncs_ = 0;
+  Duration sync_latency_{0};
+  Duration stall_{0};
 };
 
 }  // namespace herd::simnet

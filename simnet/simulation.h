@@ -1,22 +1,24 @@
 // Simulation: the world of a simnet run — the event loop, the topology, the hosts, the network
 // between them with its faults, and the trace hash that fingerprints the run.
 //
-// Network semantics are TCP-like by default: per (sender, receiver) FIFO and reliable while the
-// path is up. A message leaves when the sender's handler has done the work charged so far,
-// waits for the bottleneck link direction (a FIFO queue: serialization = bytes × 8 / bandwidth),
-// then takes the path latency plus a seeded jitter in [0, path jitter]. A connection is
-// established by the first message on a pair (both ends hear on_peer_up); a partition or a crash
-// breaks it: messages in flight on it are lost and the live ends hear on_peer_down. Faults on top:
-// clogs (hold a host's traffic until a time), slow links (extra latency), and datagram faults
-// (loss, duplication, reordering — stronger than TCP, for testing). Every delivered message,
-// fired host event, fault and observed state transition folds into a 64-bit trace hash; an
-// optional JSON-lines trace records them without changing the hash. Deterministic: one seed,
-// forked per purpose; ordered containers; integer time.
+// Network semantics are TCP-like: per (sender, receiver) FIFO and reliable while the path is up.
+// A message leaves when the sender's handler has done the work charged so far, waits for the
+// bottleneck link direction (a FIFO queue: serialization = bytes × 8 × 10^9 / bandwidth ns), then
+// takes the path latency plus a seeded jitter in [0, path jitter]. A connection opens with the
+// first message on a pair (both ends hear on_peer_up: the sender at once, the receiver with that
+// message); a partition, a link going down or a crash breaks it: messages in flight on it are
+// lost and the live ends hear on_peer_down at the moment of the break. Faults on top: clogs,
+// slow links, datagram faults (loss, duplication, reordering — stronger than TCP), clock skew,
+// disk faults, CPU slowness. Every delivered message, fired timer, connection change, fault and
+// node-reported task transition folds into a 64-bit trace hash; an optional JSON-lines trace
+// records them without changing the hash. Deterministic: one seed, forked per purpose; ordered
+// containers; integer time.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -27,25 +29,34 @@
 
 namespace herd::simnet {
 
+enum class TraceKind : std::uint8_t {
+  kFault,    // level 0: crash, restart, partition, heal, clog, link, disk, clock, cpu
+  kMessage,  // level 1: a delivered message
+  kPeerUp,   // level 2 from here on
+  kPeerDown,
+  kTimer,
+  kTaskState,  // a task's run state reported by a host's executor
+  kNodeState,  // a state transition a node reports through Simulation::report
+};
+
+// Datagram-style faults between two hosts (both directions), and slow links.
 struct LinkFault {
   Duration extra_latency{0};
   double loss = 0.0;
   double duplicate = 0.0;
-  double reorder = 0.0;
-  TimePoint until;
+  double reorder = 0.0;  // a reordered message is held back up to twice the path latency
 };
 
 struct NetworkStats {
   std::uint64_t messages_sent = 0;
   std::uint64_t messages_delivered = 0;
   std::uint64_t bytes_delivered = 0;
-  std::uint64_t messages_lost = 0;  // broken connections, datagram loss, crashed receivers
+  std::uint64_t messages_lost = 0;  // broken connections, datagram loss, unreachable peers
+  std::uint64_t messages_duplicated = 0;
 };
 
 class Simulation {
  public:
-  using MessageObserver = std::function<void(NodeId from, NodeId to, std::string_view bytes)>;
-
   explicit Simulation(std::uint64_t seed, CostTable costs = CostTable::defaults());
   ~Simulation();
   Simulation(const Simulation&) = delete;
@@ -56,6 +67,11 @@ class Simulation {
   const CostTable& costs() const { return costs_; }
   std::uint64_t seed() const { return seed_; }
   TimePoint now() const { return loop_.now(); }
+  void run_until(TimePoint time) { loop_.run_until(time); }
+  void run_for(Duration duration) { loop_.run_for(duration); }
+  bool step() { return loop_.step(); }
+  // Runs `fn` at virtual time `at`, outside any host (timelines, fault starts and ends).
+  void at(TimePoint time, std::function<void()> fn) { loop_.schedule_at(time, std::move(fn)); }
 
   // A host in `datacenter`, booted at once (its node built by `factory`).
   SimHost& add_host(NodeId id, const std::string& name, const std::string& datacenter,
@@ -63,30 +79,54 @@ class Simulation {
   SimHost* host(NodeId id);
   SimHost* host_by_name(const std::string& name);
   const std::map<NodeId, std::unique_ptr<SimHost>>& hosts() const { return hosts_; }
+  std::vector<NodeId> hosts_in(const std::string& datacenter) const;
 
-  // Faults. Each is folded into the trace.
+  // Faults, each folded into the trace. Those with a `duration` end by themselves; the others
+  // last until undone (restart, heal, set_wan_up(true), a zero fault, ...), which a scenario
+  // schedules with at().
   void crash(NodeId id);
   void restart(NodeId id);
-  void partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b, bool one_way);
+  // Cuts a → b (and b → a unless one_way); returns an id for heal_partition().
+  int partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b, bool one_way);
+  int partition_datacenters(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                            bool one_way);
+  void heal_partition(int id);
   void heal();
+  bool cut(NodeId from, NodeId to) const;
+  // A WAN link down or up; connections whose path vanished break.
+  Status set_wan_up(const std::string& a, const std::string& b, bool up);
+  // Every message to or from the host (or between the two hosts) waits until the clog ends.
   void clog(NodeId id, Duration duration);
-  void set_link_fault(NodeId a, NodeId b, LinkFault fault);
-  bool cut(NodeId from, NodeId to) const { return cuts_.count({from, to}) != 0; }
+  void clog_link(NodeId a, NodeId b, Duration duration);
+  // Slow link and datagram faults between two hosts for `duration`.
+  void set_link_fault(NodeId a, NodeId b, LinkFault fault, Duration duration);
+  void set_clock(NodeId id, Duration offset, std::int64_t drift_ppm);
+  void set_cpu_factor(NodeId id, std::int64_t percent, Duration duration);
+  void disk_fail_sync(NodeId id);
+  void disk_tear_last_record(NodeId id);
+  void disk_corrupt_older_record(NodeId id);
+  void disk_slow(NodeId id, Duration sync_latency);
 
   // Used by hosts' transports.
   Status send(SimHost& from, NodeId to, std::string bytes);
 
-  // Trace.
-  void trace(std::string_view kind, NodeId host, std::uint64_t value, std::string_view detail = "");
+  // Folds an event into the trace hash (and the trace file, at its level).
+  void trace(TraceKind kind, NodeId host, std::uint64_t value, std::string_view detail = "");
+  // For nodes (through whoever built them): a state transition worth fingerprinting.
+  void report(NodeId host, std::string_view what, std::uint64_t value) {
+    trace(TraceKind::kNodeState, host, value, what);
+  }
   std::uint64_t trace_hash() const { return trace_hash_; }
   std::uint64_t trace_position() const { return trace_events_; }
-  // Writes one JSON line per traced event at `level` or below (0 faults, 1 + messages, 2 + all).
+  // One JSON line per traced event of `level` or below (0 faults, 1 + messages, 2 + the rest).
   void set_trace_output(std::ostream* out, int level) {
     trace_out_ = out;
     trace_level_ = level;
   }
-  void set_message_observer(MessageObserver observer) { message_observer_ = std::move(observer); }
   const NetworkStats& stats() const { return stats_; }
+  // Where hosts' loggers write (null: logs off). Logs never reach the trace hash.
+  void set_log_sink(LogSink* sink) { log_sink_ = sink; }
+  LogSink* log_sink() const { return log_sink_; }
 
   Rng fork_rng(std::string_view name) const { return root_rng_.fork(name); }
 
@@ -96,12 +136,24 @@ class Simulation {
     std::uint64_t epoch = 0;
     TimePoint last_arrival;
   };
+  struct Cut {
+    std::set<NodeId> a;
+    std::set<NodeId> b;
+    bool one_way = false;
+  };
+  struct TimedLinkFault {
+    LinkFault fault;
+    TimePoint until;
+  };
   using Pair = std::pair<NodeId, NodeId>;
 
   void break_connection(NodeId from, NodeId to, std::string_view why);
   void break_connections_of(NodeId id, std::string_view why);
+  void break_cut_connections(std::string_view why);
   void notify(NodeId at, NodeId peer, bool up, TimePoint when);
   const LinkFault* fault_between(NodeId a, NodeId b) const;
+  void deliver(NodeId from, NodeId to, std::uint64_t connection_epoch,
+               const std::shared_ptr<const std::string>& bytes);
 
   std::uint64_t seed_;
   Rng root_rng_;
@@ -112,16 +164,18 @@ class Simulation {
   std::map<NodeId, std::unique_ptr<SimHost>> hosts_;
   std::map<std::string, NodeId> names_;
   std::map<Pair, Connection> connections_;
-  std::set<Pair> cuts_;
+  std::map<int, Cut> cuts_;
+  int next_cut_ = 1;
   std::map<NodeId, TimePoint> clogged_until_;
-  std::map<Pair, LinkFault> link_faults_;
+  std::map<Pair, TimePoint> link_clogged_until_;
+  std::map<Pair, TimedLinkFault> link_faults_;
   std::map<LinkDirection, TimePoint> link_free_;
   NetworkStats stats_;
   std::uint64_t trace_hash_ = 0x7261636568657264ULL;  // "herdrace"
   std::uint64_t trace_events_ = 0;
   std::ostream* trace_out_ = nullptr;
   int trace_level_ = 0;
-  MessageObserver message_observer_;
+  LogSink* log_sink_ = nullptr;
 };
 
 }  // namespace herd::simnet

@@ -173,4 +173,29 @@ std::optional<Path> Topology::path(int from_host_link, int to_host_link) const {
   return path;
 }
 
+const std::vector<std::string>& Topology::datacenter_names() const { return impl_->names; }
+
+Status build_lan(Topology& topology, const std::string& name, LinkSpec lan) {
+  return topology.add_datacenter(name, lan);
+}
+
+Status build_datacenters(Topology& topology, int count, LinkSpec lan, LinkSpec wan) {
+  for (int i = 1; i <= count; ++i) {
+    HERD_RETURN_IF_ERROR(topology.add_datacenter("dc" + std::to_string(i), lan));
+  }
+  for (int i = 1; i <= count; ++i) {
+    for (int j = i + 1; j <= count; ++j) {
+      HERD_RETURN_IF_ERROR(
+          topology.add_wan("dc" + std::to_string(i), "dc" + std::to_string(j), wan));
+    }
+  }
+  return Status::ok();
+}
+
+std::vector<int> manager_layout(int managers, int datacenters) {
+  std::vector<int> layout(static_cast<std::size_t>(std::max(datacenters, 1)), 0);
+  for (int i = 0; i < managers; ++i) ++layout[static_cast<std::size_t>(i) % layout.size()];
+  return layout;
+}
+
 }  // namespace herd::simnet

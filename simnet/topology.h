@@ -63,10 +63,20 @@ class Topology {
   std::optional<Path> path(int from_host_link, int to_host_link) const;
 
   std::size_t datacenter_count() const;
+  const std::vector<std::string>& datacenter_names() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The usual shapes. One LAN: a single datacenter `name`.
+Status build_lan(Topology& topology, const std::string& name, LinkSpec lan);
+// `count` datacenters dc1..dcN, every pair joined by a WAN link with the same spec.
+Status build_datacenters(Topology& topology, int count, LinkSpec lan, LinkSpec wan);
+// How many of `managers` go to each of `datacenters` datacenters, spread as evenly as possible
+// with the first datacenters taking the extra ones: the Swarm book's 5(3) is {2, 2, 1}, 5(4) is
+// {2, 1, 1, 1}, 6(4) is {2, 2, 1, 1}, and 5(1) is {5}.
+std::vector<int> manager_layout(int managers, int datacenters);
 
 }  // namespace herd::simnet

@@ -2,69 +2,76 @@
 
 #include <gtest/gtest.h>
 
-#include <string>
 #include <vector>
 
 namespace herd::simnet {
 namespace {
 
-TEST(EventLoopTest, RunsInTimeThenInsertionOrder) {
+TEST(EventLoopTest, RunsByTimeThenInsertionOrder) {
   EventLoop loop;
-  std::vector<std::string> order;
-  loop.schedule_at(TimePoint(seconds(2)), [&] { order.push_back("b1"); });
-  loop.schedule_at(TimePoint(seconds(1)), [&] { order.push_back("a"); });
-  loop.schedule_at(TimePoint(seconds(2)), [&] { order.push_back("b2"); });
-  loop.run_until(TimePoint(seconds(10)));
-  EXPECT_EQ(order, (std::vector<std::string>{"a", "b1", "b2"}));
-  EXPECT_EQ(loop.now(), TimePoint(seconds(10)));
-  EXPECT_EQ(loop.events_run(), 3U);
+  std::vector<int> order;
+  loop.schedule_at(time_from_nanos(20), [&] { order.push_back(3); });
+  loop.schedule_at(time_from_nanos(10), [&] { order.push_back(1); });
+  loop.schedule_at(time_from_nanos(10), [&] { order.push_back(2); });
+  loop.run_until(time_from_nanos(15));
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(to_nanos(loop.now()), 15);
+  EXPECT_TRUE(loop.step());
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(to_nanos(loop.now()), 20);
+  EXPECT_FALSE(loop.step());
+  loop.run_for(Duration(5));
+  EXPECT_EQ(to_nanos(loop.now()), 25);
 }
 
 TEST(EventLoopTest, CancelledEventsNeverRun) {
   EventLoop loop;
-  int ran = 0;
-  const auto id = loop.schedule_after(seconds(1), [&] { ++ran; });
-  loop.schedule_after(seconds(2), [&] { ++ran; });
-  loop.cancel(id);
-  loop.cancel(id);
-  EXPECT_EQ(loop.pending(), 1U);
-  loop.run_for(seconds(5));
-  EXPECT_EQ(ran, 1);
-  // A stale id from a reused slot does not cancel the new event.
-  const auto reused = loop.schedule_after(seconds(1), [&] { ++ran; });
-  loop.cancel(id);
-  loop.run_for(seconds(5));
-  EXPECT_EQ(ran, 2);
-  (void)reused;
-}
-
-TEST(EventLoopTest, StepAndRunUntilStopAtTheBoundary) {
-  EventLoop loop;
-  int ran = 0;
-  loop.schedule_at(TimePoint(seconds(1)), [&] { ++ran; });
-  loop.schedule_at(TimePoint(seconds(3)), [&] { ++ran; });
-  loop.run_until(TimePoint(seconds(2)));
-  EXPECT_EQ(ran, 1);
-  EXPECT_TRUE(loop.step());
-  EXPECT_EQ(ran, 2);
-  EXPECT_FALSE(loop.step());
-}
-
-TEST(EventLoopTest, AMillionTimersStayCheapAndCancelled) {
-  EventLoop loop;
-  std::vector<EventLoop::EventId> ids;
-  ids.reserve(1'000'000);
   int fired = 0;
-  for (int i = 0; i < 1'000'000; ++i)
-    ids.push_back(loop.schedule_after(milliseconds(i % 5000), [&] { ++fired; }));
-  for (std::size_t i = 0; i < ids.size(); i += 2) loop.cancel(ids[i]);
-  EXPECT_EQ(loop.pending(), 500'000U);
-  loop.run_for(seconds(10));
-  EXPECT_EQ(fired, 500'000);
-  // Slots are reused: scheduling again does not grow without bound.
-  for (int i = 0; i < 1'000'000; ++i) loop.schedule_after(milliseconds(1), [] {});
-  loop.run_for(seconds(1));
+  const auto a = loop.schedule_after(Duration(5), [&] { ++fired; });
+  loop.schedule_after(Duration(6), [&] { fired += 10; });
+  loop.cancel(a);
+  loop.cancel(a);  // twice is harmless
+  EXPECT_EQ(loop.pending(), 1U);
+  loop.run_for(Duration(100));
+  EXPECT_EQ(fired, 10);
+  // A stale id does not cancel the event that reused its slot.
+  const auto b = loop.schedule_after(Duration(1), [&] { fired += 100; });
+  loop.cancel(a);
+  loop.run_for(Duration(100));
+  EXPECT_EQ(fired, 110);
+  loop.cancel(b);  // already ran: a no-op
+}
+
+TEST(EventLoopTest, ObserverSeesEveryEvent) {
+  EventLoop loop;
+  std::vector<std::int64_t> seen;
+  loop.set_observer([&](TimePoint t, std::uint64_t) { seen.push_back(to_nanos(t)); });
+  loop.schedule_at(time_from_nanos(7), [] {});
+  loop.schedule_at(time_from_nanos(3), [] {});
+  loop.run_for(Duration(10));
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{3, 7}));
+  EXPECT_EQ(loop.events_run(), 2U);
+}
+
+TEST(EventLoopTest, AMillionTimersReuseTheirSlots) {
+  EventLoop loop;
+  constexpr int kTimers = 1'000'000;
+  std::vector<EventLoop::EventId> ids;
+  ids.reserve(kTimers);
+  std::uint64_t fired = 0;
+  for (int i = 0; i < kTimers; ++i) {
+    ids.push_back(loop.schedule_after(Duration(1 + i % 1000), [&fired] { ++fired; }));
+  }
+  EXPECT_EQ(loop.pending(), static_cast<std::size_t>(kTimers));
+  for (int i = 0; i < kTimers; i += 2) loop.cancel(ids[static_cast<std::size_t>(i)]);
+  loop.run_for(Duration(2000));
+  EXPECT_EQ(fired, static_cast<std::uint64_t>(kTimers / 2));
   EXPECT_EQ(loop.pending(), 0U);
+  // A second wave fits in the slots the first one freed.
+  const std::size_t slots = loop.slot_count();
+  for (int i = 0; i < kTimers; ++i) loop.schedule_after(Duration(1), [] {});
+  EXPECT_EQ(loop.slot_count(), slots);
+  loop.run_for(Duration(10));
 }
 
 }  // namespace
