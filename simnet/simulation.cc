@@ -115,6 +115,7 @@ void Simulation::trace(TraceKind kind, NodeId host, std::uint64_t value, std::st
 void Simulation::notify(NodeId at, NodeId peer, bool up, TimePoint when) {
   SimHost* target = host(at);
   if (target == nullptr || !target->up()) return;
+  if (up ? !peer_view_.insert({at, peer}).second : peer_view_.erase({at, peer}) == 0) return;
   target->run_at(when, [this, target, peer, up] {
     trace(up ? TraceKind::kPeerUp : TraceKind::kPeerDown, target->id(), peer.value());
     if (target->handler() == nullptr) return;
@@ -126,29 +127,28 @@ void Simulation::notify(NodeId at, NodeId peer, bool up, TimePoint when) {
   });
 }
 
-void Simulation::break_connection(NodeId from, NodeId to, std::string_view why) {
+void Simulation::break_connection(NodeId from, NodeId to) {
   const auto it = connections_.find({from, to});
   if (it == connections_.end() || !it->second.established) return;
   it->second.established = false;
   ++it->second.epoch;  // in-flight messages on it are lost
   notify(from, to, false, now());
   notify(to, from, false, now());
-  (void)why;
 }
 
-void Simulation::break_connections_of(NodeId id, std::string_view why) {
+void Simulation::break_connections_of(NodeId id) {
   for (const auto& [pair, connection] : connections_) {
-    if (pair.first == id || pair.second == id) break_connection(pair.first, pair.second, why);
+    if (pair.first == id || pair.second == id) break_connection(pair.first, pair.second);
   }
 }
 
-void Simulation::break_cut_connections(std::string_view why) {
+void Simulation::break_cut_connections() {
   for (const auto& [pair, connection] : connections_) {
     if (!connection.established) continue;
     const SimHost* from = hosts_.at(pair.first).get();
     const SimHost* to = hosts_.at(pair.second).get();
     if (cut(pair.first, pair.second) || !topology_.path(from->host_link(), to->host_link())) {
-      break_connection(pair.first, pair.second, why);
+      break_connection(pair.first, pair.second);
     }
   }
 }
@@ -178,7 +178,7 @@ Status Simulation::send(SimHost& from, NodeId to, std::string bytes) {
   const std::optional<Path> path = topology_.path(from.host_link(), target->host_link());
   if (!target->up() || cut(from.id(), to) || !path) {
     // Like a TCP connect or write to an unreachable peer: the sender learns at once.
-    if (connection.established) break_connection(from.id(), to, "unreachable");
+    if (connection.established) break_connection(from.id(), to);
     ++stats_.messages_lost;
     return Status::unavailable("host " + target->name() + " is unreachable");
   }
@@ -260,13 +260,16 @@ void Simulation::crash(NodeId id) {
   if (target == nullptr || !target->up()) return;
   trace(TraceKind::kFault, id, 1, "crash");
   target->crash();
-  break_connections_of(id, "host crashed");
+  break_connections_of(id);
 }
 
 void Simulation::restart(NodeId id) {
   SimHost* target = host(id);
   if (target == nullptr || target->up()) return;
   trace(TraceKind::kFault, id, 2, "restart");
+  // The new life starts knowing no peers.
+  peer_view_.erase(peer_view_.lower_bound({id, kNoNode}),
+                   peer_view_.lower_bound({NodeId(id.value() + 1), kNoNode}));
   target->boot();
 }
 
@@ -279,7 +282,7 @@ int Simulation::partition(const std::vector<NodeId>& a, const std::vector<NodeId
   c.one_way = one_way;
   trace(TraceKind::kFault, kNoNode, static_cast<std::uint64_t>(id),
         one_way ? "partition one-way" : "partition");
-  break_cut_connections("partition");
+  break_cut_connections();
   return id;
 }
 
@@ -309,7 +312,7 @@ void Simulation::heal() {
 Status Simulation::set_wan_up(const std::string& a, const std::string& b, bool up) {
   HERD_RETURN_IF_ERROR(topology_.set_wan_up(a, b, up));
   trace(TraceKind::kFault, kNoNode, up ? 1 : 0, "wan " + a + " " + b);
-  if (!up) break_cut_connections("link down");
+  if (!up) break_cut_connections();
   return Status::ok();
 }
 

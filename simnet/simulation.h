@@ -147,9 +147,9 @@ class Simulation {
   };
   using Pair = std::pair<NodeId, NodeId>;
 
-  void break_connection(NodeId from, NodeId to, std::string_view why);
-  void break_connections_of(NodeId id, std::string_view why);
-  void break_cut_connections(std::string_view why);
+  void break_connection(NodeId from, NodeId to);
+  void break_connections_of(NodeId id);
+  void break_cut_connections();
   void notify(NodeId at, NodeId peer, bool up, TimePoint when);
   const LinkFault* fault_between(NodeId a, NodeId b) const;
   void deliver(NodeId from, NodeId to, std::uint64_t connection_epoch,
@@ -164,6 +164,9 @@ class Simulation {
   std::map<NodeId, std::unique_ptr<SimHost>> hosts_;
   std::map<std::string, NodeId> names_;
   std::map<Pair, Connection> connections_;
+  // (host, peer) pairs the host currently believes connected, so on_peer_up and on_peer_down
+  // alternate per peer whatever number of directed connections carry them.
+  std::set<Pair> peer_view_;
   std::map<int, Cut> cuts_;
   int next_cut_ = 1;
   std::map<NodeId, TimePoint> clogged_until_;

@@ -100,7 +100,8 @@ TEST(SimNetworkTest, JitterStaysInBoundsAndFifoHolds) {
 TEST(SimNetworkTest, SymmetricPartitionBreaksConnectionsAndCutsBothWays) {
   auto sim = lan_sim(2, lan(milliseconds(1), Duration(0), 10'000'000'000), 3);
   send_at(*sim, time_from_nanos(0), 1, 2, "before");
-  sim->run_for(microseconds(500));  // in flight
+  send_at(*sim, time_from_nanos(0), 2, 1, "reverse");  // two directed connections, one peer
+  sim->run_for(microseconds(500));                     // in flight
   const int cut = sim->partition({NodeId(1)}, {NodeId(2)}, false);
   sim->run_for(milliseconds(5));
   EXPECT_TRUE(rec(*sim, 2).messages.empty());  // lost in flight
