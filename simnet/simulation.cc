@@ -316,6 +316,14 @@ Status Simulation::set_wan_up(const std::string& a, const std::string& b, bool u
   return Status::ok();
 }
 
+void Simulation::set_host_link_up(NodeId id, bool up) {
+  SimHost* target = host(id);
+  HERD_CHECK(target != nullptr) << "link fault on unknown host " << id.value();
+  trace(TraceKind::kFault, id, up ? 1 : 0, "host link");
+  topology_.set_host_link_up(target->host_link(), up);
+  if (!up) break_cut_connections();
+}
+
 void Simulation::clog(NodeId id, Duration duration) {
   trace(TraceKind::kFault, id, static_cast<std::uint64_t>(duration.count()), "clog");
   TimePoint& until = clogged_until_[id];

@@ -95,6 +95,8 @@ class Simulation {
   bool cut(NodeId from, NodeId to) const;
   // A WAN link down or up; connections whose path vanished break.
   Status set_wan_up(const std::string& a, const std::string& b, bool up);
+  // A host's LAN link down (its cable pulled) or up again; its connections break.
+  void set_host_link_up(NodeId id, bool up);
   // Every message to or from the host (or between the two hosts) waits until the clog ends.
   void clog(NodeId id, Duration duration);
   void clog_link(NodeId a, NodeId b, Duration duration);

@@ -121,6 +121,10 @@ Status Topology::set_wan_up(const std::string& a, const std::string& b, bool up)
   return Status::ok();
 }
 
+void Topology::set_host_link_up(int host_link, bool up) {
+  impl_->links[static_cast<std::size_t>(host_link)].up = up;
+}
+
 int Topology::add_host_link(const std::string& datacenter) {
   const int dc = impl_->datacenters.at(datacenter);
   impl_->links.push_back(Link{impl_->lans[static_cast<std::size_t>(dc)], -1, -1, true});
@@ -136,6 +140,7 @@ const std::string& Topology::datacenter_of_link(int host_link) const {
 std::optional<Path> Topology::path(int from_host_link, int to_host_link) const {
   const Link& from = impl_->links[static_cast<std::size_t>(from_host_link)];
   const Link& to = impl_->links[static_cast<std::size_t>(to_host_link)];
+  if (!from.up || !to.up) return std::nullopt;
   const int from_dc = impl_->host_link_dc[static_cast<std::size_t>(from_host_link)];
   const int to_dc = impl_->host_link_dc[static_cast<std::size_t>(to_host_link)];
   Path path;

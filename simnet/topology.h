@@ -53,6 +53,8 @@ class Topology {
   Status add_datacenter(const std::string& name, LinkSpec lan);
   Status add_wan(const std::string& a, const std::string& b, LinkSpec link);
   Status set_wan_up(const std::string& a, const std::string& b, bool up);
+  // A host's own LAN link (its cable): while down, the host has no path to anyone.
+  void set_host_link_up(int host_link, bool up);
   bool has_datacenter(const std::string& name) const;
 
   // `host_link` is the host's LAN link index (from add_host_link).

@@ -172,6 +172,22 @@ struct Journal : SimNode {
   std::vector<std::string> records;
 };
 
+TEST(SimNetworkTest, HostLinkDownIsolatesTheHost) {
+  auto sim = lan_sim(12, lan(milliseconds(1), Duration(0), 10'000'000'000), 3);
+  send_at(*sim, sim->now(), 1, 2, "in flight");
+  sim->run_for(microseconds(100));
+  sim->set_host_link_up(NodeId(2), false);
+  send_at(*sim, sim->now(), 3, 2, "unreachable");
+  sim->run_for(milliseconds(5));
+  EXPECT_TRUE(rec(*sim, 2).messages.empty());
+  EXPECT_EQ(rec(*sim, 1).downs, (std::vector<NodeId>{NodeId(2)}));
+  sim->set_host_link_up(NodeId(2), true);
+  send_at(*sim, sim->now(), 3, 2, "back");
+  sim->run_for(milliseconds(5));
+  ASSERT_EQ(rec(*sim, 2).messages.size(), 1U);
+  EXPECT_EQ(rec(*sim, 2).messages[0].bytes, "back");
+}
+
 TEST(SimDiskTest, CrashKeepsSyncedDataAndRestartRecoversThroughStorage) {
   Simulation sim(5, CostTable{});
   ASSERT_TRUE(build_lan(sim.topology(), "dc1", LinkSpec{}).is_ok());
