@@ -44,7 +44,12 @@ void Agent::start() {
 void Agent::connect() {
   if (state_ == State::kRemoved) return;
   state_ = State::kRegistering;
-  manager_ = managers_[next_manager_++ % managers_.size()];
+  if (preferred_ != kNoNode) {
+    manager_ = preferred_;  // a manager told us who leads
+    preferred_ = kNoNode;
+  } else {
+    manager_ = managers_[next_manager_++ % managers_.size()];
+  }
   ++registrations_;
   proto::SessionMessage message;
   proto::RegisterRequest* request = message.mutable_register_request();
@@ -119,6 +124,12 @@ void Agent::on_message(NodeId from, const proto::SessionMessage& message) {
     case proto::SessionMessage::kHeartbeatResponse: {
       if (state_ != State::kConnected) return;
       timeout_timer_.cancel();
+      if (!message.heartbeat_response().managers().empty()) {
+        managers_.clear();
+        for (const proto::ManagerPeer& peer : message.heartbeat_response().managers()) {
+          managers_.push_back(NodeId(peer.node_id()));
+        }
+      }
       const Duration period(message.heartbeat_response().period_ns());
       heartbeat_timer_.arm(period > Duration::zero() ? period : heartbeat_period_,
                            [this] { send_heartbeat(); });
@@ -145,6 +156,7 @@ void Agent::on_message(NodeId from, const proto::SessionMessage& message) {
         }
         return;
       }
+      if (rejected.leader() != 0) preferred_ = NodeId(rejected.leader());
       session_failed(rejected.code() + ": " + rejected.message());
       return;
     }

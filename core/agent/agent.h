@@ -111,6 +111,7 @@ class Agent final : public ExecutorListener {
   std::vector<NodeId> managers_;
   std::size_t next_manager_ = 0;
   NodeId manager_;
+  NodeId preferred_;  // the leader a rejection named, tried first
   std::string session_id_;
   Duration heartbeat_period_ = seconds(5);
   Duration backoff_;

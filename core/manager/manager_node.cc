@@ -48,7 +48,8 @@ Status ManagerNode::recover() {
   proto::raft::HardState hard_state;
   for (const WalRecord& record : *records) {
     proto::WalRecord wal;
-    HERD_RETURN_IF_ERROR(codec::decode_message(record.data, wal, "WAL record " + std::to_string(record.sequence)));
+    HERD_RETURN_IF_ERROR(
+        codec::decode_message(record.data, wal, "WAL record " + std::to_string(record.sequence)));
     switch (wal.record_case()) {
       case proto::WalRecord::kHardState:
         hard_state = wal.hard_state();
@@ -65,7 +66,8 @@ Status ManagerNode::recover() {
   }
   if (hard_state.commit() > log_.last_index().value()) {
     return Status::corruption("WAL commit index " + std::to_string(hard_state.commit()) +
-                              " is past the last entry " + std::to_string(log_.last_index().value()));
+                              " is past the last entry " +
+                              std::to_string(log_.last_index().value()));
   }
   log_.set_hard_state(hard_state);
   return Status::ok();
@@ -84,9 +86,9 @@ Status ManagerNode::start() {
     HERD_RETURN_IF_ERROR(raft_->bootstrap({config_.id}));
     member_addrs_[config_.id] = config_.addr;
   }
-  env_.logger.info("manager.started", {{"id", config_.id},
-                                       {"last_index", log_.last_index()},
-                                       {"snapshot", snapshot_index_}});
+  env_.logger.info(
+      "manager.started",
+      {{"id", config_.id}, {"last_index", log_.last_index()}, {"snapshot", snapshot_index_}});
   process_ready();
   tick_timer_.arm(config_.tick, [this] { on_tick(); });
   return Status::ok();
@@ -129,7 +131,8 @@ void ManagerNode::flush_proposals() {
   flush_timer_.cancel();
   if (batch_.empty()) return;
   proto::StoreBatch batch;
-  for (proto::StoreTransaction& transaction : batch_) *batch.add_transactions() = std::move(transaction);
+  for (proto::StoreTransaction& transaction : batch_)
+    *batch.add_transactions() = std::move(transaction);
   std::vector<std::uint64_t> ids;
   for (const auto& transaction : batch.transactions()) ids.push_back(transaction.id());
   batch_.clear();
@@ -182,14 +185,18 @@ Status ManagerNode::persist(const raft::Ready& ready) {
     *record.mutable_hard_state() = *ready.hard_state;
     HERD_RETURN_IF_ERROR(env_.storage.append(codec::encode_message(record)).status());
   }
-  if (ready.must_sync || ready.snapshot || ready.hard_state) HERD_RETURN_IF_ERROR(env_.storage.sync());
+  if (ready.must_sync || ready.snapshot || ready.hard_state)
+    HERD_RETURN_IF_ERROR(env_.storage.sync());
   HERD_RETURN_IF_ERROR(log_.append(ready.entries));
   if (ready.hard_state) log_.set_hard_state(*ready.hard_state);
   return Status::ok();
 }
 
 void ManagerNode::process_ready() {
-  if (!raft_) return;
+  // Applying entries wakes watchers that propose, which would re-enter here: the outer loop
+  // picks their work up instead, so each Ready is handled exactly once and in order.
+  if (!raft_ || in_ready_) return;
+  in_ready_ = true;
   std::vector<std::function<void()>> callbacks;
   while (raft_->has_ready()) {
     raft::Ready ready = raft_->ready();
@@ -218,7 +225,10 @@ void ManagerNode::process_ready() {
     if (ready.soft_state) leadership_changed();
   }
   maybe_snapshot();
+  in_ready_ = false;
   for (auto& callback : callbacks) callback();
+  // Callbacks may have proposed or changed membership.
+  if (raft_->has_ready()) process_ready();
 }
 
 void ManagerNode::apply_snapshot(const proto::raft::Snapshot& snapshot) {
@@ -233,7 +243,8 @@ void ManagerNode::apply_snapshot(const proto::raft::Snapshot& snapshot) {
 void ManagerNode::apply_entry(const proto::raft::Entry& entry,
                               std::vector<std::function<void()>>& callbacks) {
   if (observer_ != nullptr) {
-    observer_->on_applied(config_.id, LogIndex(entry.index()), Term(entry.term()), hash_entry(entry));
+    observer_->on_applied(config_.id, LogIndex(entry.index()), Term(entry.term()),
+                          hash_entry(entry));
   }
   if (entry.type() == proto::raft::ENTRY_TYPE_CONF_CHANGE) {
     proto::raft::ConfChange change;
@@ -262,7 +273,8 @@ void ManagerNode::apply_entry(const proto::raft::Entry& entry,
   proto::StoreBatch batch;
   env_.cost.charge(Work::kCodecByte, entry.data().size());
   if (Status status = codec::decode_message(entry.data(), batch, "store batch"); !status.is_ok()) {
-    env_.logger.error("manager.bad_entry", {{"index", entry.index()}, {"error", status.to_string()}});
+    env_.logger.error("manager.bad_entry",
+                      {{"index", entry.index()}, {"error", status.to_string()}});
     return;
   }
   for (const proto::StoreTransaction& transaction : batch.transactions()) {
@@ -281,7 +293,8 @@ void ManagerNode::maybe_snapshot() {
   const proto::StoreSnapshot content = store_.snapshot();
   std::string data = codec::encode_message(content);
   const std::uint64_t keep = config_.keep_entries_after_snapshot;
-  if (Status status = log_.create_snapshot(applied, raft_->conf_state(), data, keep); !status.is_ok()) {
+  if (Status status = log_.create_snapshot(applied, raft_->conf_state(), data, keep);
+      !status.is_ok()) {
     env_.logger.error("manager.snapshot_failed", {{"error", status.to_string()}});
     return;
   }
@@ -292,7 +305,8 @@ void ManagerNode::maybe_snapshot() {
   proto::WalRecord hard_state;
   *hard_state.mutable_hard_state() = log_.initial_state().hard_state;
   if (!pinned_record_.empty()) (void)env_.storage.append(pinned_record_);
-  Result<std::uint64_t> hard_state_sequence = env_.storage.append(codec::encode_message(hard_state));
+  Result<std::uint64_t> hard_state_sequence =
+      env_.storage.append(codec::encode_message(hard_state));
   if (status.is_ok() && hard_state_sequence.ok()) status = env_.storage.sync();
   if (!status.is_ok() || !hard_state_sequence.ok()) {
     env_.logger.error("manager.snapshot_failed", {{"error", status.to_string()}});
@@ -371,7 +385,8 @@ void ManagerNode::on_envelope(NodeId from, const proto::Envelope& envelope) {
         proto::SessionMessage reply;
         proto::SessionRejected* rejected = reply.mutable_rejected();
         rejected->set_code("not_leader");
-        rejected->set_message("manager " + std::to_string(config_.id.value()) + " is not the leader");
+        rejected->set_message("manager " + std::to_string(config_.id.value()) +
+                              " is not the leader");
         rejected->set_leader(leader_id().value());
         send(from, reply);
       }
@@ -380,7 +395,8 @@ void ManagerNode::on_envelope(NodeId from, const proto::Envelope& envelope) {
     case proto::MESSAGE_KIND_CONTROL_REQUEST:
     case proto::MESSAGE_KIND_CONTROL_RESPONSE: {
       proto::ForwardedControl forwarded;
-      if (!codec::decode_message(envelope.payload(), forwarded, "forwarded control").is_ok()) return;
+      if (!codec::decode_message(envelope.payload(), forwarded, "forwarded control").is_ok())
+        return;
       handle_forwarded(from, forwarded, envelope.kind() == proto::MESSAGE_KIND_CONTROL_RESPONSE);
       return;
     }
@@ -389,7 +405,8 @@ void ManagerNode::on_envelope(NodeId from, const proto::Envelope& envelope) {
   }
 }
 
-void ManagerNode::handle_forwarded(NodeId from, const proto::ForwardedControl& forwarded, bool response) {
+void ManagerNode::handle_forwarded(NodeId from, const proto::ForwardedControl& forwarded,
+                                   bool response) {
   if (response) {
     const auto it = forwarded_.find(forwarded.request_id());
     if (it == forwarded_.end()) return;

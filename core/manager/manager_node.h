@@ -150,6 +150,7 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   LogIndex snapshot_index_;
   std::uint64_t snapshots_taken_ = 0;
   bool was_leader_ = false;
+  bool in_ready_ = false;
   std::string pinned_record_;
 };
 

@@ -35,7 +35,6 @@ Dispatcher::Dispatcher(LeaderContext& context, SessionSender& sender, ManagerLis
   // find us, and is UNKNOWN until it does (SwarmKit's markNodesUnknown).
   for (const auto& [id, node] : context_.store.table<proto::Node>().all()) {
     if (node.status().state() == proto::NODE_STATE_DOWN) continue;
-    if (node.role() == proto::NODE_ROLE_MANAGER) continue;  // managers are watched through Raft
     queue_node_status(id, proto::NODE_STATE_UNKNOWN, "leader changed; waiting for the node");
     set_deadline(id, heartbeat_period() * config_.leader_change_grace_periods);
   }
@@ -185,6 +184,10 @@ void Dispatcher::heartbeat(NodeId from, const proto::Heartbeat& request) {
   set_deadline(*node_id, period * config_.grace_periods);
   proto::SessionMessage message;
   message.mutable_heartbeat_response()->set_period_ns(period.count());
+  // The manager list travels with every heartbeat, so agents learn of managers added since they
+  // registered and can fail over to them.
+  for (proto::ManagerPeer& peer : managers_())
+    *message.mutable_heartbeat_response()->add_managers() = std::move(peer);
   sender_.send(from, message);
 }
 
