@@ -60,20 +60,26 @@ Simulation::~Simulation() {
 SimHost& Simulation::add_host(NodeId id, const std::string& name, const std::string& datacenter,
                               HostSpec spec, NodeFactory factory) {
   HERD_CHECK(hosts_.count(id) == 0) << "host id " << id.value() << " added twice";
+  HERD_CHECK(id != kNoNode && id.value() < kMaxHostId)
+      << "host id " << id.value() << " out of range";
   HERD_CHECK(names_.count(name) == 0) << "host name " << name << " added twice";
   HERD_CHECK(topology_.has_datacenter(datacenter)) << "unknown datacenter " << datacenter;
   const int link = topology_.add_host_link(datacenter);
   auto host = std::make_unique<SimHost>(*this, id, name, link, spec, std::move(factory));
   SimHost& ref = *host;
   hosts_.emplace(id, std::move(host));
+  if (dense_hosts_.size() <= id.value()) {
+    dense_hosts_.resize(id.value() + 1, nullptr);
+    connections_.resize(id.value() + 1);
+  }
+  dense_hosts_[id.value()] = &ref;
   names_.emplace(name, id);
   ref.boot();
   return ref;
 }
 
 SimHost* Simulation::host(NodeId id) {
-  const auto it = hosts_.find(id);
-  return it == hosts_.end() ? nullptr : it->second.get();
+  return id.value() < dense_hosts_.size() ? dense_hosts_[id.value()] : nullptr;
 }
 
 SimHost* Simulation::host_by_name(const std::string& name) {
@@ -127,28 +133,39 @@ void Simulation::notify(NodeId at, NodeId peer, bool up, TimePoint when) {
   });
 }
 
+Simulation::Connection* Simulation::find_connection(NodeId from, NodeId to) {
+  if (from.value() >= connections_.size()) return nullptr;
+  auto& outgoing = connections_[from.value()];
+  const auto it = outgoing.find(to);
+  return it == outgoing.end() ? nullptr : &it->second;
+}
+
 void Simulation::break_connection(NodeId from, NodeId to) {
-  const auto it = connections_.find({from, to});
-  if (it == connections_.end() || !it->second.established) return;
-  it->second.established = false;
-  ++it->second.epoch;  // in-flight messages on it are lost
+  Connection* connection = find_connection(from, to);
+  if (connection == nullptr || !connection->established) return;
+  connection->established = false;
+  ++connection->epoch;  // in-flight messages on it are lost
   notify(from, to, false, now());
   notify(to, from, false, now());
 }
 
 void Simulation::break_connections_of(NodeId id) {
-  for (const auto& [pair, connection] : connections_) {
-    if (pair.first == id || pair.second == id) break_connection(pair.first, pair.second);
+  for (std::size_t from = 0; from < connections_.size(); ++from) {
+    for (const auto& [to, connection] : connections_[from]) {
+      if (NodeId(from) == id || to == id) break_connection(NodeId(from), to);
+    }
   }
 }
 
 void Simulation::break_cut_connections() {
-  for (const auto& [pair, connection] : connections_) {
-    if (!connection.established) continue;
-    const SimHost* from = hosts_.at(pair.first).get();
-    const SimHost* to = hosts_.at(pair.second).get();
-    if (cut(pair.first, pair.second) || !topology_.path(from->host_link(), to->host_link())) {
-      break_connection(pair.first, pair.second);
+  for (std::size_t index = 0; index < connections_.size(); ++index) {
+    for (const auto& [to, connection] : connections_[index]) {
+      if (!connection.established) continue;
+      const NodeId from(index);
+      const int from_link = host(from)->host_link();
+      if (cut(from, to) || !topology_.path(from_link, host(to)->host_link())) {
+        break_connection(from, to);
+      }
     }
   }
 }
@@ -174,7 +191,7 @@ Status Simulation::send(SimHost& from, NodeId to, std::string bytes) {
   from.charge(Work::kTransportMessage, 1);
   from.charge(Work::kTransportByte, bytes.size());
   ++stats_.messages_sent;
-  Connection& connection = connections_[{from.id(), to}];
+  Connection& connection = connections_[from.id().value()][to];
   const std::optional<Path> path = topology_.path(from.host_link(), target->host_link());
   if (!target->up() || cut(from.id(), to) || !path) {
     // Like a TCP connect or write to an unreachable peer: the sender learns at once.
@@ -188,7 +205,9 @@ Status Simulation::send(SimHost& from, NodeId to, std::string bytes) {
   const auto serialization = Duration(static_cast<std::int64_t>(
       static_cast<Int128>(bytes.size()) * 8 * 1'000'000'000 /
       static_cast<Int128>(std::max<std::uint64_t>(path->bottleneck_bps, 1))));
-  TimePoint& link_free = link_free_[path->bottleneck];
+  const auto link_index = static_cast<std::size_t>(path->bottleneck.link);
+  if (link_free_.size() <= link_index) link_free_.resize(link_index + 1);
+  TimePoint& link_free = link_free_[link_index][path->bottleneck.forward ? 1 : 0];
   const TimePoint start = std::max(departure, link_free);
   link_free = start + serialization;
   const Duration jitter(net_rng_.between(0, path->jitter.count()));
@@ -241,8 +260,8 @@ Status Simulation::send(SimHost& from, NodeId to, std::string bytes) {
 
 void Simulation::deliver(NodeId from, NodeId to, std::uint64_t connection_epoch,
                          const std::shared_ptr<const std::string>& bytes) {
-  const auto it = connections_.find({from, to});
-  if (it == connections_.end() || it->second.epoch != connection_epoch) {
+  const Connection* connection = find_connection(from, to);
+  if (connection == nullptr || connection->epoch != connection_epoch) {
     ++stats_.messages_lost;  // the connection broke while the message was in flight
     return;
   }

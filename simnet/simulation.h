@@ -15,6 +15,7 @@
 // containers; integer time.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -149,6 +150,7 @@ class Simulation {
   };
   using Pair = std::pair<NodeId, NodeId>;
 
+  Connection* find_connection(NodeId from, NodeId to);
   void break_connection(NodeId from, NodeId to);
   void break_connections_of(NodeId id);
   void break_cut_connections();
@@ -165,7 +167,9 @@ class Simulation {
   Topology topology_;
   std::map<NodeId, std::unique_ptr<SimHost>> hosts_;
   std::map<std::string, NodeId> names_;
-  std::map<Pair, Connection> connections_;
+  // Directed connections: connections_[from id][to id]. Walking it in index order visits pairs
+  // in (from, to) order.
+  std::vector<std::map<NodeId, Connection>> connections_;
   // (host, peer) pairs the host currently believes connected, so on_peer_up and on_peer_down
   // alternate per peer whatever number of directed connections carry them.
   std::set<Pair> peer_view_;
@@ -174,7 +178,11 @@ class Simulation {
   std::map<NodeId, TimePoint> clogged_until_;
   std::map<Pair, TimePoint> link_clogged_until_;
   std::map<Pair, TimedLinkFault> link_faults_;
-  std::map<LinkDirection, TimePoint> link_free_;
+  // When each link direction's FIFO queue is next free, indexed [link][forward].
+  std::vector<std::array<TimePoint, 2>> link_free_;
+  // hosts_ again, indexed by id (ids stay below kMaxHostId): the per-message lookup is O(1).
+  static constexpr std::uint64_t kMaxHostId = 1 << 20;
+  std::vector<SimHost*> dense_hosts_;
   NetworkStats stats_;
   std::uint64_t trace_hash_ = 0x7261636568657264ULL;  // "herdrace"
   std::uint64_t trace_events_ = 0;
