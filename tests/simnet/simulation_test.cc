@@ -188,6 +188,34 @@ TEST(SimNetworkTest, HostLinkDownIsolatesTheHost) {
   EXPECT_EQ(rec(*sim, 2).messages[0].bytes, "back");
 }
 
+TEST(SimNetworkTest, ClogsSlowLinksAndDatagramFaults) {
+  auto sim = lan_sim(13, lan(milliseconds(1), Duration(0), 8'000'000'000), 4);
+  sim->clog(NodeId(2), milliseconds(50));
+  LinkFault slow;
+  slow.extra_latency = milliseconds(7);
+  sim->set_link_fault(NodeId(1), NodeId(3), slow, seconds(1));
+  LinkFault datagram;
+  datagram.duplicate = 1.0;
+  sim->set_link_fault(NodeId(1), NodeId(4), datagram, seconds(1));
+  send_at(*sim, sim->now(), 1, 2, "clogged");
+  send_at(*sim, sim->now(), 1, 3, "slow");
+  send_at(*sim, sim->now(), 1, 4, "twice");
+  sim->run_for(milliseconds(100));
+  ASSERT_EQ(rec(*sim, 2).messages.size(), 1U);
+  EXPECT_EQ(rec(*sim, 2).messages[0].at, Duration(milliseconds(50)).count());
+  ASSERT_EQ(rec(*sim, 3).messages.size(), 1U);
+  // 1 ms + 7 ms, after "clogged" and "slow" serialized on host 1's link (7 + 4 bytes at 8 Gbps).
+  EXPECT_EQ(rec(*sim, 3).messages[0].at, Duration(milliseconds(8)).count() + 11);
+  EXPECT_EQ(rec(*sim, 4).messages.size(), 2U);
+  LinkFault lossy;
+  lossy.loss = 1.0;
+  sim->set_link_fault(NodeId(1), NodeId(4), lossy, seconds(1));
+  send_at(*sim, sim->now(), 1, 4, "lost");
+  sim->run_for(milliseconds(100));
+  EXPECT_EQ(rec(*sim, 4).messages.size(), 2U);
+  EXPECT_EQ(sim->stats().messages_duplicated, 1U);
+}
+
 TEST(SimDiskTest, CrashKeepsSyncedDataAndRestartRecoversThroughStorage) {
   Simulation sim(5, CostTable{});
   ASSERT_TRUE(build_lan(sim.topology(), "dc1", LinkSpec{}).is_ok());
