@@ -87,6 +87,14 @@ SimHost* Simulation::host_by_name(const std::string& name) {
   return it == names_.end() ? nullptr : host(it->second);
 }
 
+std::array<std::int64_t, kComponentCount> Simulation::cpu_ns_by_component() const {
+  std::array<std::int64_t, kComponentCount> total{};
+  for (const auto& [id, host] : hosts_) {
+    for (std::size_t c = 0; c < total.size(); ++c) total[c] += host->cpu_ns()[c];
+  }
+  return total;
+}
+
 std::vector<NodeId> Simulation::hosts_in(const std::string& datacenter) const {
   std::vector<NodeId> out;
   for (const auto& [id, host] : hosts_) {

@@ -127,6 +127,8 @@ class Simulation {
     trace_level_ = level;
   }
   const NetworkStats& stats() const { return stats_; }
+  // CPU ns charged per Component, summed over every host (a run's CPU breakdown).
+  std::array<std::int64_t, kComponentCount> cpu_ns_by_component() const;
   // Where hosts' loggers write (null: logs off). Logs never reach the trace hash.
   void set_log_sink(LogSink* sink) { log_sink_ = sink; }
   LogSink* log_sink() const { return log_sink_; }

@@ -333,6 +333,8 @@ TEST(SimCpuTest, AnOverchargedHostDelaysItsLaterEvents) {
             (std::vector<std::int64_t>{1'000'000, 2'000'000, 3'000'000}));
   EXPECT_EQ(one.cpu_ns()[static_cast<std::size_t>(Component::kStore)], 24'000'000);
   EXPECT_EQ(one.busy_ns(), 24'000'000);
+  EXPECT_EQ(sim.cpu_ns_by_component()[static_cast<std::size_t>(Component::kStore)],
+            24'000'000 + 12'000'000);
   EXPECT_EQ(one.delayed_events(), 2U);
   EXPECT_EQ(two.delayed_events(), 0U);
 }
@@ -407,9 +409,9 @@ struct RunResult {
   std::uint64_t delivered;
 };
 
-RunResult chatter_run(std::uint64_t seed, std::ostream* trace_out) {
+RunResult chatter_run(std::uint64_t seed, std::ostream* trace_out, int level = 2) {
   Simulation sim(seed);
-  if (trace_out != nullptr) sim.set_trace_output(trace_out, 2);
+  if (trace_out != nullptr) sim.set_trace_output(trace_out, level);
   EXPECT_TRUE(build_datacenters(sim.topology(), 2,
                                 lan(microseconds(200), microseconds(50), 1'000'000'000),
                                 lan(milliseconds(10), milliseconds(2), 100'000'000))
@@ -446,6 +448,11 @@ TEST(SimDeterminismTest, SameSeedSameHashDifferentSeedDifferentHash) {
   EXPECT_NE(a.hash, c.hash);
   EXPECT_NE(trace.str().find("\"kind\":\"fault\""), std::string::npos);
   EXPECT_NE(trace.str().find("\"kind\":\"message\""), std::string::npos);
+  std::ostringstream faults_only;
+  const RunResult d = chatter_run(42, &faults_only, 0);
+  EXPECT_EQ(d.hash, a.hash);
+  EXPECT_EQ(faults_only.str().find("\"kind\":\"message\""), std::string::npos);
+  EXPECT_NE(faults_only.str().find("\"kind\":\"fault\""), std::string::npos);
 }
 
 }  // namespace
