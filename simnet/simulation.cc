@@ -126,12 +126,16 @@ void Simulation::trace(TraceKind kind, NodeId host, std::uint64_t value, std::st
   *trace_out_ << "}\n";
 }
 
-void Simulation::notify(NodeId at, NodeId peer, bool up, TimePoint when) {
+void Simulation::notify(NodeId at, NodeId peer, bool up, TimePoint when, NodeId from, NodeId to,
+                        std::uint64_t epoch) {
   SimHost* target = host(at);
   if (target == nullptr || !target->up()) return;
-  if (up ? !peer_view_.insert({at, peer}).second : peer_view_.erase({at, peer}) == 0) return;
-  target->run_at(when, [this, target, peer, up] {
-    trace(up ? TraceKind::kPeerUp : TraceKind::kPeerDown, target->id(), peer.value());
+  target->run_at(when, [this, target, peer, up, from, to, epoch] {
+    if (up && find_connection(from, to)->epoch != epoch) return;
+    const NodeId self = target->id();
+    // The view changes when the host hears the news, so what it heard last is what it believes.
+    if (up ? !peer_view_.insert({self, peer}).second : peer_view_.erase({self, peer}) == 0) return;
+    trace(up ? TraceKind::kPeerUp : TraceKind::kPeerDown, self, peer.value());
     if (target->handler() == nullptr) return;
     if (up) {
       target->handler()->on_peer_up(peer);
@@ -153,8 +157,8 @@ void Simulation::break_connection(NodeId from, NodeId to) {
   if (connection == nullptr || !connection->established) return;
   connection->established = false;
   ++connection->epoch;  // in-flight messages on it are lost
-  notify(from, to, false, now());
-  notify(to, from, false, now());
+  notify(from, to, false, now(), from, to, connection->epoch);
+  notify(to, from, false, now(), from, to, connection->epoch);
 }
 
 void Simulation::break_connections_of(NodeId id) {
@@ -247,8 +251,8 @@ Status Simulation::send(SimHost& from, NodeId to, std::string bytes) {
   }
   if (!connection.established) {
     connection.established = true;
-    notify(from.id(), to, true, now());
-    notify(to, from.id(), true, arrival);
+    notify(from.id(), to, true, now(), from.id(), to, connection.epoch);
+    notify(to, from.id(), true, arrival, from.id(), to, connection.epoch);
   }
   if (copies == 0) {
     ++stats_.messages_lost;

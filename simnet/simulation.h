@@ -156,7 +156,11 @@ class Simulation {
   void break_connection(NodeId from, NodeId to);
   void break_connections_of(NodeId id);
   void break_cut_connections();
-  void notify(NodeId at, NodeId peer, bool up, TimePoint when);
+  // Tells `at` that `peer` is up or down, at `when`, on behalf of the directed connection
+  // `from` → `to` in its life `epoch`: an up notice of a connection that broke before the notice
+  // was due is dropped.
+  void notify(NodeId at, NodeId peer, bool up, TimePoint when, NodeId from, NodeId to,
+              std::uint64_t epoch);
   const LinkFault* fault_between(NodeId a, NodeId b) const;
   void deliver(NodeId from, NodeId to, std::uint64_t connection_epoch,
                const std::shared_ptr<const std::string>& bytes);
@@ -172,7 +176,7 @@ class Simulation {
   // Directed connections: connections_[from id][to id]. Walking it in index order visits pairs
   // in (from, to) order.
   std::vector<std::map<NodeId, Connection>> connections_;
-  // (host, peer) pairs the host currently believes connected, so on_peer_up and on_peer_down
+  // (host, peer) pairs whose host has last heard on_peer_up, so on_peer_up and on_peer_down
   // alternate per peer whatever number of directed connections carry them.
   std::set<Pair> peer_view_;
   std::map<int, Cut> cuts_;

@@ -122,6 +122,18 @@ TEST(SimNetworkTest, SymmetricPartitionBreaksConnectionsAndCutsBothWays) {
   EXPECT_EQ(rec(*sim, 2).ups.size(), 2U);  // the connection came back
 }
 
+TEST(SimNetworkTest, AConnectionThatBreaksBeforeItsFirstMessageArrivesIsNeverUpAtTheReceiver) {
+  auto sim = lan_sim(14, lan(milliseconds(1), Duration(0), 10'000'000'000), 2);
+  send_at(*sim, sim->now(), 1, 2, "first");
+  sim->run_for(microseconds(100));
+  sim->partition({NodeId(1)}, {NodeId(2)}, false);
+  sim->run_for(milliseconds(5));
+  EXPECT_TRUE(rec(*sim, 2).ups.empty());
+  EXPECT_TRUE(rec(*sim, 2).downs.empty());
+  EXPECT_EQ(rec(*sim, 1).ups, (std::vector<NodeId>{NodeId(2)}));
+  EXPECT_EQ(rec(*sim, 1).downs, (std::vector<NodeId>{NodeId(2)}));
+}
+
 TEST(SimNetworkTest, OneWayPartitionCutsOneDirection) {
   auto sim = lan_sim(3, lan(milliseconds(1), Duration(0), 10'000'000'000), 2);
   sim->partition({NodeId(1)}, {NodeId(2)}, true);
