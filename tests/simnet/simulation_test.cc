@@ -448,6 +448,16 @@ RunResult chatter_run(std::uint64_t seed, std::ostream* trace_out, int level = 2
   return RunResult{sim.trace_hash(), sim.loop().events_run(), sim.stats().messages_delivered};
 }
 
+TEST(SimDeterminismTest, NodeReportsFoldIntoTheHash) {
+  Simulation a(1);
+  Simulation b(1);
+  EXPECT_EQ(a.trace_hash(), b.trace_hash());
+  a.report(NodeId(1), "leader", 3);
+  b.report(NodeId(1), "leader", 4);
+  EXPECT_NE(a.trace_hash(), b.trace_hash());
+  EXPECT_EQ(a.trace_position(), 1U);
+}
+
 TEST(SimDeterminismTest, SameSeedSameHashDifferentSeedDifferentHash) {
   const RunResult a = chatter_run(42, nullptr);
   std::ostringstream trace;
