@@ -37,20 +37,29 @@ struct Topology::Impl {
   const std::pair<std::vector<std::int64_t>, std::vector<int>>& route_from(int source) const {
     const auto cached = routes.find(source);
     if (cached != routes.end()) return cached->second;
-    Graph graph(names.size());
+    // Vertices: the datacenters' switches, then one per link (a host's vertex for a host link,
+    // an unused one for a WAN link). Edges: the links that are up, weighted by latency.
+    const std::size_t vertices = names.size() + links.size();
+    Graph graph(vertices);
     std::vector<int> edge_link;
     for (std::size_t i = 0; i < links.size(); ++i) {
       const Link& link = links[i];
-      if (link.a < 0 || !link.up) continue;
-      boost::add_edge(
-          static_cast<Vertex>(link.a), static_cast<Vertex>(link.b),
-          EdgeProperties(link.spec.latency.count(), boost::property<boost::edge_index_t, int>(
-                                                        static_cast<int>(edge_link.size()))),
-          graph);
+      if (!link.up) continue;
+      const bool host = link.a < 0;
+      const auto a = static_cast<Vertex>(host ? host_link_dc[i] : link.a);
+      const auto b =
+          static_cast<Vertex>(host ? names.size() + i : static_cast<std::size_t>(link.b));
+      const std::int64_t weight = host ? link.spec.latency.count() / 2 : link.spec.latency.count();
+      boost::add_edge(a, b,
+                      EdgeProperties(weight, boost::property<boost::edge_index_t, int>(
+                                                 static_cast<int>(edge_link.size()))),
+                      graph);
       edge_link.push_back(static_cast<int>(i));
     }
-    std::vector<std::int64_t> distance(names.size());
-    std::vector<Vertex> predecessor(names.size());
+    // Hosts are leaves, so the shortest routes between switches are the same for every host of
+    // the source datacenter: one Dijkstra per source datacenter serves them all.
+    std::vector<std::int64_t> distance(vertices);
+    std::vector<Vertex> predecessor(vertices);
     boost::dijkstra_shortest_paths(graph, static_cast<Vertex>(source),
                                    boost::predecessor_map(predecessor.data())
                                        .distance_map(distance.data())
@@ -58,6 +67,7 @@ struct Topology::Impl {
                                        .distance_inf(std::numeric_limits<std::int64_t>::max())
                                        .distance_zero(0));
     // The WAN link into each vertex on its shortest path (-1 for the source or unreachable).
+    distance.resize(names.size());
     std::vector<int> via(names.size(), -1);
     for (std::size_t v = 0; v < names.size(); ++v) {
       if (predecessor[v] == v) continue;
@@ -123,6 +133,7 @@ Status Topology::set_wan_up(const std::string& a, const std::string& b, bool up)
 
 void Topology::set_host_link_up(int host_link, bool up) {
   impl_->links[static_cast<std::size_t>(host_link)].up = up;
+  impl_->invalidate();
 }
 
 int Topology::add_host_link(const std::string& datacenter) {

@@ -1,12 +1,14 @@
-// Topology: datacenters joined by WAN links, as a Boost.Graph graph, and the paths between hosts.
+// Topology: hosts, datacenter switches and the links between them, as a Boost.Graph graph, and
+// the paths between hosts.
 //
-// Each datacenter is a switch vertex; every host hangs off its datacenter's switch through its
-// own LAN link (latency, jitter, bandwidth, loss as the datacenter's `lan` says); WAN links join
-// switches. A path between two hosts in one datacenter is their two LAN halves (together the LAN
-// latency); between datacenters it adds the shortest WAN route by latency (Dijkstra), computed
-// once per source datacenter and recomputed when a WAN link goes up or down. The path reports
-// its total latency and jitter bound, its bottleneck bandwidth and which link directions it
-// crosses, for serialization and queueing. Deterministic: vertices and edges in insertion order.
+// Each datacenter is a switch vertex; every host is a vertex hanging off its datacenter's switch
+// through its own LAN link (latency, jitter, bandwidth, loss as the datacenter's `lan` says); WAN
+// links join switches. A path between two hosts in one datacenter is their two LAN halves
+// (together the LAN latency); between datacenters it adds the shortest WAN route by latency
+// (Dijkstra over the graph), computed once per source datacenter and recomputed when a link goes
+// up or down. The path reports its total latency and jitter bound, its bottleneck bandwidth and
+// which link direction that is, for serialization and queueing. Deterministic: vertices and edges
+// in insertion order.
 #pragma once
 
 #include <cstdint>
