@@ -23,6 +23,7 @@ std::map<std::string, std::size_t> InvariantChecker::counts() const {
 
 void InvariantChecker::observe_leader(const std::string& host, std::uint64_t term) {
   const auto [it, inserted] = leaders_.emplace(term, host);
+  if (inserted) last_leader_change_ = now_;
   if (!inserted && it->second != host) {
     violate("one_leader_per_term", {it->second, host},
             "two leaders in term " + std::to_string(term) + ": " + it->second + " and " + host);
@@ -56,7 +57,12 @@ void InvariantChecker::check_store(const store::Store& store,
   for (const auto& [host, crash] : crashed_) {
     const auto& [node_id, when] = crash;
     const proto::Node* node = store.get<proto::Node>(node_id);
-    if (node == nullptr || now_ - when <= bounds_.down_bound()) continue;
+    if (node == nullptr) continue;
+    // A leader elected since the crash starts counting afresh, with its longer grace.
+    const TimePoint deadline = last_leader_change_ >= when
+                                   ? last_leader_change_ + bounds_.down_bound_after_leader_change()
+                                   : when + bounds_.down_bound();
+    if (now_ <= deadline) continue;
     if (node->status().state() != proto::NODE_STATE_DOWN) {
       violate("down_detection", {host},
               host + " crashed at " + format_duration(when.time_since_epoch()) + " and is still " +

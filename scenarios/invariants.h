@@ -45,8 +45,14 @@ class InvariantChecker {
     Duration flush = milliseconds(100);
     Duration slack = seconds(2);  // message delays and CPU queueing in the simulation
 
+    int leader_change_grace_periods = 6;
+
     Duration down_bound() const {
       return (heartbeat_period + jitter) * grace_periods + flush + slack;
+    }
+    // After a leader change the new leader's dispatcher grants every node a longer grace.
+    Duration down_bound_after_leader_change() const {
+      return (heartbeat_period + jitter) * leader_change_grace_periods + flush + slack;
     }
   };
 
@@ -57,7 +63,7 @@ class InvariantChecker {
     position_ = trace_position;
   }
 
-  // A manager reports itself leader of `term`.
+  // A manager reports itself leader of `term` (a new term is a leader change).
   void observe_leader(const std::string& host, std::uint64_t term);
   // A manager applied the entry at `index` whose content hashes to `entry_hash`.
   void observe_applied(const std::string& host, std::uint64_t index, std::uint64_t entry_hash);
@@ -93,6 +99,7 @@ class InvariantChecker {
   std::set<std::string> reported_;  // one report per (invariant, subject)
 
   std::map<std::uint64_t, std::string> leaders_;                            // term -> host
+  TimePoint last_leader_change_;                                            // term -> host
   std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> applied_;  // index -> (hash, host)
   struct Acknowledged {
     std::string description;

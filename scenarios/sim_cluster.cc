@@ -61,9 +61,12 @@ node::NodeConfig SimCluster::node_config(NodeId id, const std::string& name, boo
 }
 
 simnet::NodeFactory SimCluster::factory(node::NodeConfig config) {
-  return [config](simnet::SimHost& host) -> std::unique_ptr<simnet::SimNode> {
+  return [this, config](simnet::SimHost& host) -> std::unique_ptr<simnet::SimNode> {
     auto adapter = std::make_unique<Adapter>(host.env(), config);
     adapter->started = adapter->node.start();
+    if (adapter->started.is_ok() && adapter->node.manager() != nullptr && observer_ != nullptr) {
+      adapter->node.manager()->set_observer(observer_);
+    }
     if (!adapter->started.is_ok()) {
       host.env().logger.error("node.start_failed", {{"error", adapter->started.to_string()}});
     }

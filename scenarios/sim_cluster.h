@@ -49,6 +49,9 @@ class SimCluster {
   // What the executors run: store node id -> task ids starting or running.
   std::map<std::string, std::set<std::string>> running_tasks();
 
+  // Told about every manager's applied entries and leadership changes, across restarts.
+  void set_manager_observer(manager::ManagerObserver* observer) { observer_ = observer; }
+
   const std::vector<NodeId>& managers() const { return managers_; }
   const std::vector<NodeId>& workers() const { return workers_; }
   std::string worker_token() const { return worker_token_; }
@@ -73,6 +76,7 @@ class SimCluster {
   std::uint64_t next_id_ = 1;
   int next_manager_index_ = 0;
   int next_worker_index_ = 0;
+  manager::ManagerObserver* observer_ = nullptr;
 };
 
 }  // namespace herd::scenarios
