@@ -7,8 +7,9 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run test build deps configure asan tidy format clean
 
+# Replays the default scenario: 3 managers, 300 workers, 1,500 tasks, a leader crash.
 run: build
-	$(BUILD_DIR)/scenarios/herdsim --help
+	$(BUILD_DIR)/scenarios/herdsim run scenarios/library/leader-failover.json --out reports/out
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

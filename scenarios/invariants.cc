@@ -111,11 +111,15 @@ void InvariantChecker::check_store(const store::Store& store,
       }
     }
   }
-  // Replica bound: running tasks of a replicated service <= replicas + update parallelism.
+  // Replica bound: tasks that run and are wanted running, per replicated service, stay within
+  // replicas + update parallelism. Tasks already told to stop but still running on a node that
+  // cannot hear it (partitioned, down) are on their way out and do not count, as in SwarmKit.
   std::map<std::string, std::uint64_t> running;
   for (const auto& [node_id, task_ids] : running_on) {
     for (const std::string& task_id : task_ids) {
-      if (const proto::Task* task = store.get<proto::Task>(task_id)) ++running[task->service_id()];
+      const proto::Task* task = store.get<proto::Task>(task_id);
+      if (task != nullptr && task->desired_state() <= proto::TASK_STATE_RUNNING)
+        ++running[task->service_id()];
     }
   }
   for (const auto& [service_id, count] : running) {

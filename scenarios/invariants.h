@@ -7,7 +7,7 @@
 //                         leader's store)
 //   placement             no running task on a node that fails its constraints, is drained, or
 //                         has been down longer than the heartbeat bound plus one period
-//   replica_bound         running replicas never exceed desired + update parallelism
+//   replica_bound         running replicas wanted running never exceed desired + update parallelism
 //   down_detection        a crashed node is marked down within the heartbeat bound
 //
 // Each violation records the simulated time, the hosts involved, the invariant and the trace
