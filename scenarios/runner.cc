@@ -113,8 +113,16 @@ class Run final : public manager::ManagerObserver {
     ++faults_by_kind_[kind];
     json entry{{"kind", kind}, {"target", target}, {"start_s", now_s()}};
     entry["end_s"] = length ? now_s() + seconds_of(*length) : seconds_of(scenario_.duration);
+    if (kind == "crash" || kind == "leave") open_crashes_[target] = faults_.size();
     faults_.push_back(entry);
     event("fault", kind + " " + target);
+  }
+  // A restart ends the host's crash period.
+  void restarted(const std::string& host) {
+    const auto it = open_crashes_.find(host);
+    if (it == open_crashes_.end()) return;
+    faults_[it->second]["end_s"] = now_s();
+    open_crashes_.erase(it);
   }
 
   std::vector<NodeId> resolve(const Target& target);
@@ -141,6 +149,7 @@ class Run final : public manager::ManagerObserver {
   std::uint64_t last_messages_ = 0;
   std::uint64_t last_bytes_ = 0;
   std::map<std::string, std::array<std::int64_t, kComponentCount>> last_cpu_;
+  std::map<std::string, std::size_t> open_crashes_;  // host -> index in faults_
   int active_explore_faults_ = 0;
   bool hooked_ = false;
 };
@@ -376,7 +385,8 @@ void Run::apply(const Action& action) {
       return;
     case ActionKind::kRestart:
       for (NodeId id : resolve(action.target)) {
-        fault("restart", host_name(id), Duration(0));
+        restarted(host_name(id));
+        event("fault", "restart " + host_name(id));
         checker_.observe_restart(host_name(id));
         sim.restart(id);
       }
@@ -596,8 +606,21 @@ void Run::sample() {
     }
   }
   s.running_on = cluster_.running_tasks();
-  if (simnet::SimHost* leader = cluster_.leader()) {
-    const store::Store& store = cluster_.manager_of(*leader)->store();
+  // The leader's store; with no leader (an election), the most advanced manager's.
+  simnet::SimHost* source = cluster_.leader();
+  LogIndex best;
+  for (NodeId id : cluster_.managers()) {
+    if (source != nullptr && source == cluster_.leader()) break;
+    simnet::SimHost* host = sim.host(id);
+    manager::ManagerNode* m = host != nullptr && host->up() ? cluster_.manager_of(*host) : nullptr;
+    if (m != nullptr && (source == nullptr || m->raft_status().applied > best)) {
+      source = host;
+      best = m->raft_status().applied;
+    }
+  }
+  if (source != nullptr) {
+    const bool leading = source == cluster_.leader();
+    const store::Store& store = cluster_.manager_of(*source)->store();
     for (const auto& [id, node] : store.table<proto::Node>().all()) {
       ++s.nodes[node_state_name(node.status().state())];
       s.node_states[node.description().hostname()] = node.status().state();
@@ -619,8 +642,10 @@ void Run::sample() {
         if (task.status().state() <= proto::TASK_STATE_PENDING) ++s.pending[name];
       }
     }
-    sync_checker();
-    checker_.check_store(store, s.running_on);
+    if (leading) {
+      sync_checker();
+      checker_.check_store(store, s.running_on);
+    }
   }
   samples_.push_back(std::move(s));
 }
