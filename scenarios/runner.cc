@@ -125,6 +125,25 @@ class Run final : public manager::ManagerObserver {
     open_crashes_.erase(it);
   }
 
+  // Rolling updates show in the event list as their state changes.
+  void note_update_state(const proto::Service& service) {
+    const proto::UpdateState state = service.update_status().state();
+    proto::UpdateState& last = update_states_[service.spec().name()];
+    if (state == last) return;
+    last = state;
+    event("update", service.spec().name() + ": " + proto::UpdateState_Name(state));
+  }
+
+  // A node that cannot start from its disk (a corrupt WAL) stays down; the event says why.
+  void restart_host(NodeId id) {
+    checker_.observe_restart(host_name(id));
+    cluster_.sim().restart(id);
+    simnet::SimHost* host = cluster_.sim().host(id);
+    if (host == nullptr || !host->up()) return;
+    const Status started = cluster_.start_status(*host);
+    if (!started.is_ok()) event("error", host->name() + " failed to start: " + started.to_string());
+  }
+
   std::vector<NodeId> resolve(const Target& target);
   void control(proto::ControlRequest request, const std::string& what,
                std::function<void(const proto::ControlResponse&)> then = nullptr, int attempt = 0);
@@ -146,6 +165,7 @@ class Run final : public manager::ManagerObserver {
   json events_ = json::array();
   json faults_ = json::array();
   std::map<std::string, int> faults_by_kind_;
+  std::map<std::string, proto::UpdateState> update_states_;  // by service name
   std::uint64_t last_messages_ = 0;
   std::uint64_t last_bytes_ = 0;
   std::map<std::string, std::array<std::int64_t, kComponentCount>> last_cpu_;
@@ -387,8 +407,7 @@ void Run::apply(const Action& action) {
       for (NodeId id : resolve(action.target)) {
         restarted(host_name(id));
         event("fault", "restart " + host_name(id));
-        checker_.observe_restart(host_name(id));
-        sim.restart(id);
+        restart_host(id);
       }
       return;
     case ActionKind::kPowerCycle:
@@ -399,10 +418,7 @@ void Run::apply(const Action& action) {
         checker_.observe_crash(host->name(), cluster_.store_node_id(*host));
         fault("power_cycle", host->name(), action.duration);
         sim.crash(id);
-        sim.at(sim.now() + *action.duration, [this, id] {
-          checker_.observe_restart(host_name(id));
-          cluster_.sim().restart(id);
-        });
+        sim.at(sim.now() + *action.duration, [this, id] { restart_host(id); });
       }
       return;
     case ActionKind::kPartition: {
@@ -630,6 +646,7 @@ void Run::sample() {
           service.spec().mode() == proto::SERVICE_MODE_REPLICATED ? service.spec().replicas() : 0;
       s.running[service.spec().name()] = 0;
       s.pending[service.spec().name()] = 0;
+      note_update_state(service);
     }
     for (const auto& [id, task] : store.table<proto::Task>().all()) {
       ++s.tasks[task_state_name(task.status().state())];

@@ -89,6 +89,11 @@ node::Node* SimCluster::node_of(simnet::SimHost& host) {
   return adapter == nullptr || !adapter->started.is_ok() ? nullptr : &adapter->node;
 }
 
+Status SimCluster::start_status(simnet::SimHost& host) {
+  auto* adapter = dynamic_cast<Adapter*>(host.node());
+  return adapter == nullptr ? Status::ok() : adapter->started;
+}
+
 manager::ManagerNode* SimCluster::manager_of(simnet::SimHost& host) {
   node::Node* n = node_of(host);
   return n == nullptr ? nullptr : n->manager();

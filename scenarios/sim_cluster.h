@@ -40,6 +40,8 @@ class SimCluster {
   simnet::SimHost* leader();
   manager::ManagerNode* manager_of(simnet::SimHost& host);
   node::Node* node_of(simnet::SimHost& host);
+  // Why the host's node failed to start (after a restart from a damaged disk), or OK.
+  Status start_status(simnet::SimHost& host);
 
   // Sends a control request through a live manager and runs the simulation until it is answered
   // or `timeout` passes.
