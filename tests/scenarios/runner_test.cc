@@ -24,6 +24,25 @@ RunOptions quiet() {
   return options;
 }
 
+// quickstart spreads nginx x3 over three workers, so "none on worker 0" must fail and say where.
+TEST(RunnerTest, NoTaskOnFailsWhenTheServiceRunsThere) {
+  Scenario scenario = load("quickstart");
+  Expectation none_on_w0;
+  none_on_w0.kind = ExpectationKind::kNoTaskOn;
+  none_on_w0.path = "expect[9]";
+  none_on_w0.service = "web";
+  none_on_w0.after = seconds(60);
+  none_on_w0.target.kind = Target::Kind::kWorker;
+  none_on_w0.target.index = 0;
+  scenario.expect.push_back(none_on_w0);
+  const Result<RunResult> result = run_scenario(scenario, quiet());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->passed);
+  ASSERT_EQ(result->failures.size(), 1U);
+  EXPECT_NE(result->failures[0].find("1 tasks of web run on w0"), std::string::npos)
+      << result->failures[0];
+}
+
 TEST(RunnerTest, QuickstartRunsGreen) {
   const Result<RunResult> result = run_scenario(load("quickstart"), quiet());
   ASSERT_TRUE(result.ok()) << result.status();
