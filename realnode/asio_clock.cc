@@ -5,7 +5,9 @@
 namespace herd::realnode {
 
 AsioClock::AsioClock(boost::asio::io_context& io)
-    : io_(io), epoch_(std::chrono::steady_clock::now()), alive_(std::make_shared<AsioClock*>(this)) {}
+    : io_(io),
+      epoch_(std::chrono::steady_clock::now()),
+      alive_(std::make_shared<AsioClock*>(this)) {}
 
 AsioClock::~AsioClock() {
   alive_.reset();
