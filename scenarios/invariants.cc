@@ -77,7 +77,9 @@ void InvariantChecker::check_store(const store::Store& store,
       down_since_.erase(id);
     }
   }
-  // Placement: tasks really running on nodes that should not run them.
+  // Placement: tasks really running on nodes that should not run them. The same pass counts,
+  // per service, the tasks that run and are wanted running, for the replica bound below.
+  std::map<std::string, std::uint64_t> running;
   for (const auto& [node_id, task_ids] : running_on) {
     const proto::Node* node = store.get<proto::Node>(node_id);
     if (node == nullptr) continue;
@@ -87,7 +89,8 @@ void InvariantChecker::check_store(const store::Store& store,
     for (const std::string& task_id : task_ids) {
       const proto::Task* task = store.get<proto::Task>(task_id);
       if (task == nullptr) continue;
-      const std::string host = node->description().hostname();
+      if (task->desired_state() <= proto::TASK_STATE_RUNNING) ++running[task->service_id()];
+      const std::string& host = node->description().hostname();
       if (node->spec().availability() == proto::NODE_AVAILABILITY_DRAIN &&
           task->desired_state() <= proto::TASK_STATE_RUNNING) {
         violate("placement", {host},
@@ -99,6 +102,7 @@ void InvariantChecker::check_store(const store::Store& store,
                 "task " + task_id + " is still desired running on " + host + ", down since " +
                     format_duration(down->second.time_since_epoch()));
       }
+      if (task->spec().placement().constraints().empty()) continue;
       Result<std::vector<manager::Constraint>> constraints =
           manager::parse_constraints(task->spec().placement().constraints());
       if (!constraints.ok()) continue;
@@ -114,14 +118,6 @@ void InvariantChecker::check_store(const store::Store& store,
   // Replica bound: tasks that run and are wanted running, per replicated service, stay within
   // replicas + update parallelism. Tasks already told to stop but still running on a node that
   // cannot hear it (partitioned, down) are on their way out and do not count, as in SwarmKit.
-  std::map<std::string, std::uint64_t> running;
-  for (const auto& [node_id, task_ids] : running_on) {
-    for (const std::string& task_id : task_ids) {
-      const proto::Task* task = store.get<proto::Task>(task_id);
-      if (task != nullptr && task->desired_state() <= proto::TASK_STATE_RUNNING)
-        ++running[task->service_id()];
-    }
-  }
   for (const auto& [service_id, count] : running) {
     const proto::Service* service = store.get<proto::Service>(service_id);
     if (service == nullptr || service->spec().mode() != proto::SERVICE_MODE_REPLICATED) continue;
