@@ -51,8 +51,7 @@ void InvariantChecker::observe_crash(const std::string& host, const std::string&
 
 void InvariantChecker::observe_restart(const std::string& host) { crashed_.erase(host); }
 
-void InvariantChecker::check_store(const store::Store& store,
-                                   const std::map<std::string, std::set<std::string>>& running_on) {
+void InvariantChecker::check_store(const store::Store& store, const RunningTasks& running_on) {
   // Down detection: a crashed node must be DOWN once the bound has passed.
   for (const auto& [host, crash] : crashed_) {
     const auto& [node_id, when] = crash;

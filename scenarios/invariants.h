@@ -26,6 +26,9 @@
 
 namespace herd::scenarios {
 
+// Node id -> ids of the tasks its executor is starting or running, in the executor's order.
+using RunningTasks = std::map<std::string, std::vector<std::string>>;
+
 struct Violation {
   std::string invariant;
   TimePoint time;
@@ -77,8 +80,7 @@ class InvariantChecker {
 
   // Checks a leader's store at the current time: placement, replica bounds, down detection.
   // `running_on` says which task ids really run on which node id (the executors' view).
-  void check_store(const store::Store& store,
-                   const std::map<std::string, std::set<std::string>>& running_on);
+  void check_store(const store::Store& store, const RunningTasks& running_on);
 
   // At the end of the run, against the final leader's store.
   void check_final(const store::Store& store);

@@ -151,8 +151,7 @@ class Run final : public manager::ManagerObserver {
                    const std::function<void(proto::ControlRequest&, const std::string&)>& fill);
   void inject_random_fault();
   void sample();
-  void check_no_task_on(const store::Store& store,
-                        const std::map<std::string, std::set<std::string>>& running_on, double t);
+  void check_no_task_on(const store::Store& store, const RunningTasks& running_on, double t);
   void evaluate(RunResult& result);
   json build_report(RunResult& result, double wall);
 
@@ -626,7 +625,7 @@ void Run::sample() {
       last[static_cast<std::size_t>(c)] = now[static_cast<std::size_t>(c)];
     }
   }
-  const std::map<std::string, std::set<std::string>> running_on = cluster_.running_tasks();
+  const RunningTasks running_on = cluster_.running_tasks();
   // The leader's store; with no leader (an election), the most advanced manager's.
   simnet::SimHost* source = cluster_.leader();
   LogIndex best;
@@ -675,9 +674,7 @@ void Run::sample() {
 
 // Checked as the run goes rather than from the samples: keeping every second's task placement
 // would cost gigabytes at Swarm2k scale.
-void Run::check_no_task_on(const store::Store& store,
-                           const std::map<std::string, std::set<std::string>>& running_on,
-                           double t) {
+void Run::check_no_task_on(const store::Store& store, const RunningTasks& running_on, double t) {
   for (std::size_t i = 0; i < scenario_.expect.size(); ++i) {
     const Expectation& e = scenario_.expect[i];
     if (e.kind != ExpectationKind::kNoTaskOn || t < seconds_of(e.after) ||

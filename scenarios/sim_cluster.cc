@@ -230,19 +230,20 @@ Result<proto::ControlResponse> SimCluster::control(const proto::ControlRequest& 
   return Status::unavailable("no answer to the control request within " + format_duration(timeout));
 }
 
-std::map<std::string, std::set<std::string>> SimCluster::running_tasks() {
-  std::map<std::string, std::set<std::string>> running;
+RunningTasks SimCluster::running_tasks() {
+  RunningTasks running;
   for (const auto& [id, host] : sim_->hosts()) {
     if (!host->up()) continue;
     const std::string node_id = store_node_id(*host);
     if (node_id.empty()) continue;
     const Executor& executor = host->executor();
-    for (const std::string& task_id : executor.list()) {
+    std::vector<std::string> tasks = executor.list();
+    std::erase_if(tasks, [&executor](const std::string& task_id) {
       const std::optional<RunStatus> status = executor.inspect(task_id);
-      if (status && (status->state == RunState::kStarting || status->state == RunState::kRunning)) {
-        running[node_id].insert(task_id);
-      }
-    }
+      return !status ||
+             (status->state != RunState::kStarting && status->state != RunState::kRunning);
+    });
+    if (!tasks.empty()) running.emplace(node_id, std::move(tasks));
   }
   return running;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/node/node.h"
+#include "scenarios/invariants.h"
 #include "scenarios/scenario.h"
 #include "simnet/simulation.h"
 
@@ -49,7 +50,7 @@ class SimCluster {
                                          Duration timeout = seconds(60));
 
   // What the executors run: store node id -> task ids starting or running.
-  std::map<std::string, std::set<std::string>> running_tasks();
+  RunningTasks running_tasks();
 
   // Told about every manager's applied entries and leadership changes, across restarts.
   void set_manager_observer(manager::ManagerObserver* observer) { observer_ = observer; }

@@ -351,7 +351,7 @@ TEST_F(ClusterTest, SameSeedSameRun) {
     request.mutable_create_service()->mutable_task()->mutable_container()->set_image("nginx");
     EXPECT_TRUE(cluster.control(request).ok());
     cluster.sim().loop().run_for(seconds(20));
-    std::map<std::string, std::set<std::string>> placement = cluster.running_tasks();
+    RunningTasks placement = cluster.running_tasks();
     return std::make_pair(cluster.sim().trace_hash(), placement);
   };
   const auto first = run_once(5);
