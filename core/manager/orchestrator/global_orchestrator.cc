@@ -57,16 +57,7 @@ void GlobalOrchestrator::on_store_reset() {
 }
 
 void GlobalOrchestrator::reconcile_dirty() {
-  std::vector<std::string> ready;
-  for (auto it = dirty_.begin(); it != dirty_.end();) {
-    if (in_flight_.count(*it) != 0) {
-      ++it;
-      continue;
-    }
-    ready.push_back(*it);
-    it = dirty_.erase(it);
-  }
-  for (const std::string& id : ready) reconcile(id);
+  for (const std::string& id : take_ready(dirty_, in_flight_)) reconcile(id);
 }
 
 void GlobalOrchestrator::reconcile(const std::string& service_id) {

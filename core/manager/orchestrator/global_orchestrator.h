@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/manager/leader_context.h"
+#include "core/manager/orchestrator/dirty_services.h"
 #include "core/manager/orchestrator/restart_supervisor.h"
 
 namespace herd::manager {
@@ -35,8 +36,8 @@ class GlobalOrchestrator final : public store::Watcher {
 
   LeaderContext& context_;
   RestartSupervisor& restarts_;
-  std::set<std::string, std::less<>> dirty_;
-  std::set<std::string, std::less<>> in_flight_;
+  ServiceIdSet dirty_;
+  ServiceIdSet in_flight_;
 };
 
 }  // namespace herd::manager

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/manager/leader_context.h"
+#include "core/manager/orchestrator/dirty_services.h"
 #include "core/manager/orchestrator/restart_supervisor.h"
 
 namespace herd::manager {
@@ -39,8 +40,8 @@ class ReplicatedOrchestrator final : public store::Watcher {
 
   LeaderContext& context_;
   RestartSupervisor& restarts_;
-  std::set<std::string, std::less<>> dirty_;
-  std::set<std::string, std::less<>> in_flight_;
+  ServiceIdSet dirty_;
+  ServiceIdSet in_flight_;
 };
 
 }  // namespace herd::manager

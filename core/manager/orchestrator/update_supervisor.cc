@@ -46,16 +46,7 @@ void UpdateSupervisor::on_store_event(const store::Event& event) {
 void UpdateSupervisor::on_store_commit(std::uint64_t) { step_dirty(); }
 
 void UpdateSupervisor::step_dirty() {
-  std::vector<std::string> ready;
-  for (auto it = dirty_.begin(); it != dirty_.end();) {
-    if (in_flight_.count(*it) != 0) {
-      ++it;
-      continue;
-    }
-    ready.push_back(*it);
-    it = dirty_.erase(it);
-  }
-  for (const std::string& id : ready) step(id);
+  for (const std::string& id : take_ready(dirty_, in_flight_)) step(id);
 }
 
 void UpdateSupervisor::wake_at(TimePoint when) {

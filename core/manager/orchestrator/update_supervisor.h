@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/manager/leader_context.h"
+#include "core/manager/orchestrator/dirty_services.h"
 
 namespace herd::manager {
 
@@ -58,8 +59,8 @@ class UpdateSupervisor final : public store::Watcher {
 
   LeaderContext& context_;
   std::map<std::string, Run, std::less<>> runs_;
-  std::set<std::string, std::less<>> dirty_;
-  std::set<std::string, std::less<>> in_flight_;
+  ServiceIdSet dirty_;
+  ServiceIdSet in_flight_;
   std::map<TimePoint, TimerId> wakeups_;
 };
 
