@@ -1,5 +1,7 @@
 #include "core/node/node.h"
 
+#include <algorithm>
+
 #include "core/codec/proto_codec.h"
 #include "core/manager/ca/root_ca.h"
 #include "proto/wire.pb.h"
@@ -103,7 +105,14 @@ void Node::start_agent(const std::string& token) {
   config.description = config_.description;
   config.description.set_hostname(config_.hostname);
   config.addr = config_.addr;
-  config.managers = config_.join_managers;
+  // The managers heard of last are fresher than the ones the node was first told to join.
+  for (const proto::ManagerPeer& peer : identity_.managers()) {
+    config.managers.push_back(NodeId(peer.node_id()));
+    if (peer.node_id() != config_.id.value() && !peer.addr().empty()) {
+      env_.transport.set_peer_address(NodeId(peer.node_id()), peer.addr());
+    }
+  }
+  if (config.managers.empty()) config.managers = config_.join_managers;
   if (config.managers.empty() && manager_) config.managers.push_back(config_.id);
   agent::AgentIdentity known;
   known.node_id = identity_.store_node_id();
@@ -116,6 +125,26 @@ void Node::start_agent(const std::string& token) {
                                             save_identity();
                                           });
   agent_->start();
+}
+
+void Node::learn_managers(const proto::SessionMessage& message) {
+  const google::protobuf::RepeatedPtrField<proto::ManagerPeer>* peers = nullptr;
+  if (message.has_register_response()) peers = &message.register_response().managers();
+  if (message.has_heartbeat_response()) peers = &message.heartbeat_response().managers();
+  if (peers == nullptr || peers->empty()) return;
+  const bool same = peers->size() == identity_.managers().size() &&
+                    std::equal(peers->begin(), peers->end(), identity_.managers().begin(),
+                               [](const proto::ManagerPeer& a, const proto::ManagerPeer& b) {
+                                 return a.node_id() == b.node_id() && a.addr() == b.addr();
+                               });
+  if (same) return;
+  for (const proto::ManagerPeer& peer : *peers) {
+    if (peer.node_id() != config_.id.value() && !peer.addr().empty()) {
+      env_.transport.set_peer_address(NodeId(peer.node_id()), peer.addr());
+    }
+  }
+  *identity_.mutable_managers() = *peers;
+  save_identity();
 }
 
 void Node::send(NodeId manager, const proto::SessionMessage& message) {
@@ -139,6 +168,7 @@ void Node::on_message(NodeId from, std::string_view bytes) {
     proto::SessionMessage message;
     if (!codec::decode_message(envelope.payload(), message, "session message").is_ok()) return;
     if (is_answer(message)) {
+      learn_managers(message);
       if (agent_) agent_->on_message(from, message);
     } else if (manager_) {
       manager_->on_envelope(from, envelope);

@@ -4,10 +4,11 @@
 // It is the Transport's handler and routes Envelopes by kind: Raft and forwarded control
 // traffic to the manager; session requests (register, heartbeat, status, leave) to the manager
 // (whose leader dispatcher answers them); session answers to the agent. Its identity (transport
-// id, Ed25519 key, and once joined the cluster node id and certificate) is kept in Storage as a
-// WAL record, so a restarted node comes back as itself. The first manager of a new cluster
-// bootstraps Raft and registers its own agent with the manager token once the cluster exists;
-// every other node registers with the token it was given. Deterministic.
+// id, Ed25519 key, once joined the cluster node id and certificate, and the managers it last
+// heard of) is kept in Storage as a WAL record, so a restarted node comes back as itself and
+// finds the cluster again. The first manager of a new cluster bootstraps Raft and registers its
+// own agent with the manager token once the cluster exists; every other node registers with the
+// token it was given. Deterministic.
 #pragma once
 
 #include <memory>
@@ -60,6 +61,9 @@ class Node final : public TransportHandler, public agent::ManagerChannel {
   Status load_identity();
   void save_identity();
   void start_agent(const std::string& token);
+  // Tells the transport where the managers named in a session answer are, and remembers them
+  // in the identity record so a restarted worker can find the cluster again.
+  void learn_managers(const proto::SessionMessage& message);
   void wait_for_cluster();
 
   Env& env_;

@@ -146,6 +146,30 @@ TEST_F(ClusterTest, ManagersFormAClusterAndWorkersJoin) {
   expect_no_violations();
 }
 
+TEST_F(ClusterTest, WorkersRememberTheManagersAcrossARestart) {
+  start(3, 2);
+  const NodeId worker = cluster_->workers().front();
+  const auto remembered = [&] {
+    std::set<std::pair<std::uint64_t, std::string>> peers;
+    for (const proto::ManagerPeer& peer :
+         cluster_->node_of(*cluster_->sim().host(worker))->identity().managers()) {
+      peers.emplace(peer.node_id(), peer.addr());
+    }
+    return peers;
+  };
+  std::set<std::pair<std::uint64_t, std::string>> expected;
+  for (NodeId manager : cluster_->managers()) {
+    expected.emplace(manager.value(), cluster_->sim().host(manager)->name());
+  }
+  EXPECT_EQ(remembered(), expected) << "every manager, with the address agents dial";
+  cluster_->sim().crash(worker);
+  run_for(seconds(1));
+  cluster_->sim().restart(worker);
+  run_for(seconds(1));
+  EXPECT_EQ(remembered(), expected) << "read back from the identity record";
+  expect_no_violations();
+}
+
 TEST_F(ClusterTest, ServiceReachesRunningOnTwentyWorkers) {
   start(3, 20);
   ASSERT_EQ(create_service("web", 40).code(), "ok");
