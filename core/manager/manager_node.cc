@@ -110,6 +110,7 @@ void ManagerNode::propose(proto::StoreTransaction transaction, Proposer::Done do
     return;
   }
   const std::uint64_t id = next_transaction_++;
+  ++proposals_;
   transaction.set_id(id);
   transaction.set_proposer(config_.id.value());
   batch_bytes_ += transaction.ByteSizeLong();
@@ -327,6 +328,7 @@ void ManagerNode::leadership_changed() {
   const bool leading = raft_->is_leader();
   if (leading == was_leader_) return;
   was_leader_ = leading;
+  ++leadership_changes_;
   if (observer_ != nullptr) observer_->on_leadership(config_.id, raft_->term(), leading);
   if (leading) {
     env_.logger.info("manager.leader", {{"term", raft_->term()}});

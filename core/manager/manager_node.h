@@ -86,6 +86,9 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   raft::RaftStatus raft_status() const { return raft_->status(); }
   Leader* leader() { return leader_.get(); }
   std::uint64_t snapshots_taken() const { return snapshots_taken_; }
+  // Store transactions proposed here, and times this manager gained or lost leadership.
+  std::uint64_t proposals() const { return proposals_; }
+  std::uint64_t leadership_changes() const { return leadership_changes_; }
 
   // Proposer
   void propose(proto::StoreTransaction transaction, Proposer::Done done) override;
@@ -149,6 +152,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   std::map<LogIndex, std::uint64_t> entry_sequence_;
   LogIndex snapshot_index_;
   std::uint64_t snapshots_taken_ = 0;
+  std::uint64_t proposals_ = 0;
+  std::uint64_t leadership_changes_ = 0;
   bool was_leader_ = false;
   bool in_ready_ = false;
   std::string pinned_record_;

@@ -135,6 +135,8 @@ TEST_F(ClusterTest, ManagersFormAClusterAndWorkersJoin) {
   simnet::SimHost* leader = cluster_->leader();
   ASSERT_NE(leader, nullptr);
   EXPECT_EQ(cluster_->manager_of(*leader)->raft_status().voters.size(), 3U);
+  EXPECT_GT(cluster_->manager_of(*leader)->proposals(), 0U) << "the joins were written";
+  EXPECT_EQ(cluster_->manager_of(*leader)->leadership_changes(), 1U) << "it became leader once";
   int ready = 0;
   int managers = 0;
   for (const auto& [id, node] : leader_store().table<proto::Node>().all()) {

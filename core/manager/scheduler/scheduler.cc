@@ -220,6 +220,7 @@ Scheduler::Decisions Scheduler::schedule(TimePoint now) {
   }
   for (const auto& [key, group] : groups) place_group(group, now, out);
   if (cost_ != nullptr) cost_->charge(Work::kSchedulerTask, out.assigned + out.unplaceable);
+  placed_ += out.assigned;
   return out;
 }
 

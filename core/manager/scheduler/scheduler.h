@@ -57,6 +57,8 @@ class Scheduler final : public store::Watcher {
   // Whether something changed since the last schedule() that could let a pending task be placed.
   bool has_work() const { return dirty_ && !pending_.empty(); }
   std::size_t pending_count() const { return pending_.size(); }
+  // Tasks this scheduler has assigned to a node since it was built (for metrics).
+  std::uint64_t placed() const { return placed_; }
 
   // Forgets every decision not yet seen committed and rebuilds from the store.
   void reset();
@@ -100,6 +102,7 @@ class Scheduler final : public store::Watcher {
   TaskSet pending_;
   TaskSet in_flight_;  // assigned by us, not yet seen committed
   bool dirty_ = true;
+  std::uint64_t placed_ = 0;
 };
 
 }  // namespace herd::manager

@@ -184,6 +184,7 @@ TEST_F(SchedulerTest, ReservationsLimitTasksPerNodeAndPendingTasksRetryWhenNodes
   EXPECT_TRUE(scheduler.has_work()) << "a new node is a reason to retry";
   const Scheduler::Decisions retry = run(scheduler);
   EXPECT_EQ(retry.assigned, 2U);
+  EXPECT_EQ(scheduler.placed(), 8U) << "counted across rounds, unplaceable ones not";
   EXPECT_EQ(tasks_per_node()["n3"], 2);
   EXPECT_TRUE(task("web-008").status().pending_reason().empty());
 }
