@@ -148,6 +148,7 @@ void Agent::on_message(NodeId from, const proto::SessionMessage& message) {
       if (join_refused || rejected.code() == "not_found") {
         logger_.error("agent.removed", {{"reason", rejected.message()}});
         state_ = State::kRemoved;
+        removed_reason_ = rejected.code() + ": " + rejected.message();
         heartbeat_timer_.cancel();
         timeout_timer_.cancel();
         reconnect_timer_.cancel();

@@ -73,6 +73,8 @@ class Agent final : public ExecutorListener {
   void on_run_status(const RunStatus& status) override;
 
   State state() const { return state_; }
+  // Why the cluster refused or removed this node, once state() is kRemoved.
+  const std::string& removed_reason() const { return removed_reason_; }
   const AgentIdentity& identity() const { return identity_; }
   NodeId manager() const { return manager_; }
   std::size_t tasks() const { return tasks_.size(); }
@@ -113,6 +115,7 @@ class Agent final : public ExecutorListener {
   NodeId manager_;
   NodeId preferred_;  // the leader a rejection named, tried first
   std::string session_id_;
+  std::string removed_reason_;
   Duration heartbeat_period_ = seconds(5);
   Duration backoff_;
   ScopedTimer heartbeat_timer_;

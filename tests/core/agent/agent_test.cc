@@ -108,6 +108,9 @@ TEST_F(AgentTest, WrongTokenStopsTheAgentForGood) {
   worker.agent->start();
   run_for(seconds(30));
   EXPECT_EQ(worker.agent->state(), Agent::State::kRemoved);
+  EXPECT_EQ(worker.agent->removed_reason(),
+            "invalid_argument: join token: no secret after the digest (expected "
+            "SWMTKN-1-<digest>-<secret>)");
   EXPECT_EQ(worker.agent->registrations(), 1U) << "no retry storm with a bad token";
   EXPECT_EQ(h_.store.table<proto::Node>().size(), 0U);
 }
