@@ -1,5 +1,6 @@
 #include "scenarios/runner.h"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "reports/html_report.h"
+#include "scenarios/message_kind.h"
 #include "scenarios/sim_cluster.h"
 
 namespace herd::scenarios {
@@ -62,6 +64,9 @@ class Run final : public manager::ManagerObserver {
         rng_(Rng(seed_).fork("scenario")),
         checker_(InvariantChecker::Bounds{scenario.cluster.heartbeat_period}) {
     cluster_.set_manager_observer(this);
+    cluster_.sim().set_message_classifier(
+        [](std::string_view bytes) { return static_cast<std::size_t>(classify_message(bytes)); },
+        kMessageKinds);
   }
 
   Result<RunResult> execute();
@@ -90,6 +95,8 @@ class Run final : public manager::ManagerObserver {
     std::map<std::string, int> tasks;
     std::uint64_t messages;
     std::uint64_t bytes;
+    std::array<std::uint64_t, kMessageKinds> messages_by_kind;
+    std::array<std::uint64_t, kMessageKinds> bytes_by_kind;
     std::map<std::string, std::map<std::string, double>> cpu;  // host -> component -> cores busy
     std::map<std::string, std::uint64_t> running;              // service -> running tasks
     std::map<std::string, std::uint64_t> desired;
@@ -172,6 +179,8 @@ class Run final : public manager::ManagerObserver {
   std::map<std::size_t, std::string> no_task_breaches_;
   std::uint64_t last_messages_ = 0;
   std::uint64_t last_bytes_ = 0;
+  std::array<std::uint64_t, kMessageKinds> last_messages_by_kind_{};
+  std::array<std::uint64_t, kMessageKinds> last_bytes_by_kind_{};
   std::map<std::string, std::array<std::int64_t, kComponentCount>> last_cpu_;
   std::map<std::string, std::size_t> open_crashes_;  // host -> index in faults_
   int active_explore_faults_ = 0;
@@ -612,6 +621,12 @@ void Run::sample() {
   s.bytes = stats.bytes_delivered - last_bytes_;
   last_messages_ = stats.messages_delivered;
   last_bytes_ = stats.bytes_delivered;
+  for (std::size_t k = 0; k < kMessageKinds; ++k) {
+    s.messages_by_kind[k] = stats.messages_by_class[k] - last_messages_by_kind_[k];
+    s.bytes_by_kind[k] = stats.bytes_by_class[k] - last_bytes_by_kind_[k];
+    last_messages_by_kind_[k] = stats.messages_by_class[k];
+    last_bytes_by_kind_[k] = stats.bytes_by_class[k];
+  }
   for (NodeId id : cluster_.managers()) {
     simnet::SimHost* host = sim.host(id);
     if (host == nullptr) continue;
@@ -882,8 +897,22 @@ json Run::build_report(RunResult& result, double wall) {
   series["applied_index"] = applied;
   series["nodes_by_status"] = nodes;
   series["tasks_by_state"] = tasks;
-  series["messages_per_s"] = json{{"all", messages}};
-  series["bytes_per_s"] = json{{"all", bytes}};
+  json messages_by_kind{{"all", messages}};
+  json bytes_by_kind{{"all", bytes}};
+  for (std::size_t k = 0; k < kMessageKinds; ++k) {
+    // Only the kinds that occurred, so that a report lists what the cluster really sent.
+    if (cluster_.sim().stats().messages_by_class[k] == 0) continue;
+    json m = json::array();
+    json b = json::array();
+    for (const Sample& s : samples_) {
+      m.push_back(s.messages_by_kind[k]);
+      b.push_back(s.bytes_by_kind[k]);
+    }
+    messages_by_kind[std::string(kMessageKindNames[k])] = std::move(m);
+    bytes_by_kind[std::string(kMessageKindNames[k])] = std::move(b);
+  }
+  series["messages_per_s"] = messages_by_kind;
+  series["bytes_per_s"] = bytes_by_kind;
   series["cpu_by_component"] = cpu;
   report["series"] = series;
   json totals;

@@ -280,10 +280,22 @@ void Simulation::deliver(NodeId from, NodeId to, std::uint64_t connection_epoch,
   SimHost* receiver = host(to);
   ++stats_.messages_delivered;
   stats_.bytes_delivered += bytes->size();
+  if (classifier_) {
+    const std::size_t kind = classifier_(*bytes);
+    HERD_CHECK(kind < stats_.messages_by_class.size()) << "message class " << kind;
+    ++stats_.messages_by_class[kind];
+    stats_.bytes_by_class[kind] += bytes->size();
+  }
   trace(TraceKind::kMessage, to, mix(from.value(), stable_hash(*bytes)));
   receiver->charge(Work::kTransportMessage, 1);
   receiver->charge(Work::kTransportByte, bytes->size());
   if (receiver->handler() != nullptr) receiver->handler()->on_message(from, *bytes);
+}
+
+void Simulation::set_message_classifier(MessageClassifier classifier, std::size_t classes) {
+  classifier_ = std::move(classifier);
+  stats_.messages_by_class.assign(classes, 0);
+  stats_.bytes_by_class.assign(classes, 0);
 }
 
 void Simulation::crash(NodeId id) {

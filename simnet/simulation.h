@@ -23,6 +23,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "simnet/sim_host.h"
@@ -54,7 +55,15 @@ struct NetworkStats {
   std::uint64_t bytes_delivered = 0;
   std::uint64_t messages_lost = 0;  // broken connections, datagram loss, unreachable peers
   std::uint64_t messages_duplicated = 0;
+  // Delivered messages and bytes per class of the classifier, when one is set.
+  std::vector<std::uint64_t> messages_by_class;
+  std::vector<std::uint64_t> bytes_by_class;
 };
+
+// Sorts delivered messages into classes [0, classes) for NetworkStats. simnet carries opaque
+// bytes; the caller (the scenario runner) knows the wire format. It observes only: it must not
+// change anything the simulation does.
+using MessageClassifier = std::function<std::size_t(std::string_view bytes)>;
 
 class Simulation {
  public:
@@ -127,6 +136,7 @@ class Simulation {
     trace_level_ = level;
   }
   const NetworkStats& stats() const { return stats_; }
+  void set_message_classifier(MessageClassifier classifier, std::size_t classes);
   // CPU ns charged per Component, summed over every host (a run's CPU breakdown).
   std::array<std::int64_t, kComponentCount> cpu_ns_by_component() const;
   // Where hosts' loggers write (null: logs off). Logs never reach the trace hash.
@@ -190,6 +200,7 @@ class Simulation {
   static constexpr std::uint64_t kMaxHostId = 1 << 20;
   std::vector<SimHost*> dense_hosts_;
   NetworkStats stats_;
+  MessageClassifier classifier_;
   std::uint64_t trace_hash_ = 0x7261636568657264ULL;  // "herdrace"
   std::uint64_t trace_events_ = 0;
   std::ostream* trace_out_ = nullptr;

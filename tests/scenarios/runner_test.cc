@@ -50,6 +50,20 @@ TEST(RunnerTest, QuickstartRunsGreen) {
   EXPECT_TRUE(result->passed);
   EXPECT_EQ(result->report["expectations"].size(), 3U);
   EXPECT_GT(result->report["series"]["time_s"].size(), 100U);
+
+  // Messages by kind add up to all of them, second by second. One manager: no Raft traffic.
+  const auto& by_kind = result->report["series"]["messages_per_s"];
+  ASSERT_TRUE(!by_kind.contains("raft_append") && by_kind.contains("session_heartbeat") &&
+              by_kind.contains("session_status"))
+      << by_kind.dump();
+  const auto& all = by_kind["all"];
+  for (std::size_t t = 0; t < all.size(); ++t) {
+    std::uint64_t sum = 0;
+    for (const auto& [kind, values] : by_kind.items()) {
+      if (kind != "all") sum += values[t].get<std::uint64_t>();
+    }
+    ASSERT_EQ(sum, all[t].get<std::uint64_t>()) << "second " << t;
+  }
 }
 
 TEST(RunnerTest, SameSeedSameTraceHash) {
