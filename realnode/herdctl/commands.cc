@@ -1,17 +1,15 @@
 #include "realnode/herdctl/commands.h"
 
-#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <limits>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "core/runtime/time.h"
 #include "proto/control.pb.h"
+#include "realnode/herdctl/flags.h"
+#include "realnode/herdctl/service_flags.h"
 #include "realnode/herdctl/table.h"
 #include "realnode/http/api_address.h"
 #include "realnode/http/json_codec.h"
@@ -23,29 +21,6 @@ using realnode::message_to_json;
 using realnode::parse_json_as;
 
 enum class Format { kTable, kJson };
-
-struct Flag {
-  std::string_view name;  // "replicas" for --replicas
-  bool takes_value = true;
-  bool repeatable = false;
-  char short_name = 0;  // 'f' for -f
-};
-
-const std::vector<Flag> kGlobalFlags = {{"host"}, {"format"}, {"help", false, false, 'h'}};
-
-struct Args {
-  std::map<std::string, std::vector<std::string>, std::less<>> flags;  // "" for a boolean
-  std::vector<std::string> operands;
-
-  bool has(std::string_view name) const { return flags.find(name) != flags.end(); }
-  // The value of a flag that is not repeatable; call only when has(name).
-  const std::string& value(std::string_view name) const { return flags.find(name)->second.back(); }
-  const std::vector<std::string>& values(std::string_view name) const {
-    static const std::vector<std::string> kNone;
-    const auto it = flags.find(name);
-    return it == flags.end() ? kNone : it->second;
-  }
-};
 
 using Action = std::function<Status(const ApiCaller&, std::ostream&)>;
 using Builder = Result<Action> (*)(const Args&, Format);
@@ -63,172 +38,6 @@ struct Command {
 };
 
 constexpr std::size_t kAny = std::numeric_limits<std::size_t>::max();
-
-Status usage_error(std::string message) { return Status::invalid_argument(std::move(message)); }
-
-std::string flag_text(std::string_view name) { return "--" + std::string(name); }
-
-// ---------------------------------------------------------------- values
-
-Result<std::uint64_t> parse_uint(std::string_view flag, const std::string& text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not a non-negative integer");
-  }
-  return value;
-}
-
-Result<std::int64_t> parse_int(std::string_view flag, const std::string& text) {
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not an integer");
-  }
-  return value;
-}
-
-Result<std::uint32_t> parse_uint32(std::string_view flag, const std::string& text) {
-  HERD_ASSIGN_OR_RETURN(const std::uint64_t value, parse_uint(flag, text));
-  if (value > std::numeric_limits<std::uint32_t>::max()) {
-    return usage_error(flag_text(flag) + ": " + text + " is too large");
-  }
-  return static_cast<std::uint32_t>(value);
-}
-
-Result<std::int64_t> parse_duration_ns(std::string_view flag, const std::string& text) {
-  Result<Duration> duration = parse_duration(text);
-  if (!duration.ok()) {
-    return usage_error(flag_text(flag) + ": '" + text +
-                       "' is not a duration such as 500ms, 10s or 1m30s");
-  }
-  return duration->count();
-}
-
-Result<double> parse_ratio(std::string_view flag, const std::string& text) {
-  double value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 0 ||
-      value > 1) {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not a number from 0 to 1");
-  }
-  return value;
-}
-
-// CPUs as a decimal ("0.5", "2") in nano-CPUs, exactly: no floating point on the way.
-Result<std::int64_t> parse_cpus(std::string_view flag, const std::string& text) {
-  const auto bad = [&] {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not a number of CPUs such as 0.5");
-  };
-  const std::size_t dot = text.find('.');
-  const std::string whole = text.substr(0, dot);
-  std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
-  if ((whole.empty() && fraction.empty()) || fraction.size() > 9) return bad();
-  std::int64_t nanos = 0;
-  if (!whole.empty()) {
-    const Result<std::uint64_t> cpus = parse_uint(flag, whole);
-    if (!cpus.ok() || *cpus > 1'000'000) return bad();
-    nanos = static_cast<std::int64_t>(*cpus) * 1'000'000'000;
-  }
-  if (!fraction.empty()) {
-    fraction.append(9 - fraction.size(), '0');
-    const Result<std::uint64_t> part = parse_uint(flag, fraction);
-    if (!part.ok()) return bad();
-    nanos += static_cast<std::int64_t>(*part);
-  }
-  return nanos;
-}
-
-// Bytes with an optional binary suffix, as docker takes them: 512m, 1g, 64k, 1048576.
-Result<std::int64_t> parse_bytes(std::string_view flag, const std::string& text) {
-  std::string digits = text;
-  std::int64_t unit = 1;
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.ends_with("b") && lower.size() > 1 && !std::isdigit(lower[lower.size() - 2])) {
-    lower.pop_back();
-  }
-  const std::string suffixes = "kmg";
-  if (!lower.empty() && suffixes.find(lower.back()) != std::string::npos) {
-    unit = std::int64_t{1} << (10 * (suffixes.find(lower.back()) + 1));
-    lower.pop_back();
-  } else if (lower.ends_with("b")) {
-    lower.pop_back();
-  }
-  const Result<std::uint64_t> count = parse_uint(flag, lower);
-  if (!count.ok() ||
-      *count > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / unit)) {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not a size such as 512m or 2g");
-  }
-  return static_cast<std::int64_t>(*count) * unit;
-}
-
-Result<std::pair<std::string, std::string>> parse_key_value(std::string_view flag,
-                                                            const std::string& text) {
-  const std::size_t equals = text.find('=');
-  if (equals == std::string::npos || equals == 0) {
-    return usage_error(flag_text(flag) + ": '" + text + "' is not KEY=VALUE");
-  }
-  return std::make_pair(text.substr(0, equals), text.substr(equals + 1));
-}
-
-template <typename Enum>
-Result<Enum> parse_choice(std::string_view flag, const std::string& text,
-                          const std::vector<std::pair<std::string_view, Enum>>& choices) {
-  std::string names;
-  for (const auto& [name, value] : choices) {
-    if (name == text) return value;
-    names += (names.empty() ? "" : ", ") + std::string(name);
-  }
-  return usage_error(flag_text(flag) + ": '" + text + "' is not one of " + names);
-}
-
-// [PUBLISHED:]TARGET[/tcp|udp|sctp]; without PUBLISHED the cluster picks a port.
-Result<proto::PortConfig> parse_publish(std::string_view flag, const std::string& text) {
-  const auto bad = [&] {
-    return usage_error(flag_text(flag) + ": '" + text +
-                       "' is not [PUBLISHED:]TARGET[/tcp|udp|sctp], such as 8080:80");
-  };
-  proto::PortConfig port;
-  std::string ports = text;
-  if (const std::size_t slash = text.find('/'); slash != std::string::npos) {
-    ports = text.substr(0, slash);
-    const Result<proto::PortProtocol> protocol =
-        parse_choice<proto::PortProtocol>(flag, text.substr(slash + 1),
-                                          {{"tcp", proto::PORT_PROTOCOL_TCP},
-                                           {"udp", proto::PORT_PROTOCOL_UDP},
-                                           {"sctp", proto::PORT_PROTOCOL_SCTP}});
-    if (!protocol.ok()) return bad();
-    port.set_protocol(*protocol);
-  }
-  const std::size_t colon = ports.find(':');
-  const auto port_number = [&](const std::string& number) -> Result<std::uint32_t> {
-    const Result<std::uint64_t> value = parse_uint(flag, number);
-    if (!value.ok() || *value == 0 || *value > 65535) return bad();
-    return static_cast<std::uint32_t>(*value);
-  };
-  if (colon != std::string::npos) {
-    HERD_ASSIGN_OR_RETURN(const std::uint32_t published, port_number(ports.substr(0, colon)));
-    port.set_published_port(published);
-  }
-  HERD_ASSIGN_OR_RETURN(const std::uint32_t target,
-                        port_number(colon == std::string::npos ? ports : ports.substr(colon + 1)));
-  port.set_target_port(target);
-  return port;
-}
-
-Result<proto::TaskState> parse_task_state(std::string_view flag, const std::string& text) {
-  std::string name = "TASK_STATE_";
-  for (char c : text) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  proto::TaskState state;
-  if (text.empty() || !proto::TaskState_Parse(name, &state)) {
-    return usage_error(flag_text(flag) + ": '" + text +
-                       "' is not a task state (new, pending, assigned, accepted, preparing, "
-                       "ready, starting, running, complete, shutdown, failed, rejected, remove, "
-                       "orphaned)");
-  }
-  return state;
-}
 
 std::string url_escape(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -250,7 +59,8 @@ std::string url_escape(std::string_view text) {
 
 Result<proto::ControlResponse> call_control(const ApiCaller& call, const ApiRequest& request) {
   HERD_ASSIGN_OR_RETURN(const std::string body, call(request));
-  Result<proto::ControlResponse> response = parse_json_as<proto::ControlResponse>(body);
+  Result<proto::ControlResponse> response =
+      parse_json_as<proto::ControlResponse>(body, realnode::UnknownFields::kIgnore);
   if (!response.ok()) {
     return response.status().with_context("the answer to " + request.method + " " + request.target);
   }
@@ -278,10 +88,11 @@ void print_inspect(std::ostream& out, const Objects& objects) {
 
 // Runs `one` for each operand, going on after a failure as docker does. The result has the first
 // failure's code and every failure's message.
-Status for_each_operand(const std::vector<std::string>& operands,
-                        const std::function<Status(const std::string&)>& one) {
+template <typename Item>
+Status for_each_operand(const std::vector<Item>& operands,
+                        const std::function<Status(const Item&)>& one) {
   Status failed = Status::ok();
-  for (const std::string& operand : operands) {
+  for (const Item& operand : operands) {
     const Status status = one(operand);
     if (status.is_ok()) continue;
     failed =
@@ -296,7 +107,7 @@ Action per_operand(const Args& args, Format format,
                    std::function<std::string(const std::string&)> done) {
   return [operands = args.operands, format, request = std::move(request), done = std::move(done)](
              const ApiCaller& call, std::ostream& out) {
-    return for_each_operand(operands, [&](const std::string& operand) -> Status {
+    return for_each_operand<std::string>(operands, [&](const std::string& operand) -> Status {
       HERD_ASSIGN_OR_RETURN(const proto::ControlResponse response,
                             call_control(call, request(operand)));
       if (format == Format::kJson) {
@@ -336,297 +147,7 @@ Action task_listing(std::string target, Format format) {
   };
 }
 
-// ---------------------------------------------------------------- service specs
-
-using ServiceEdit = std::function<void(proto::ServiceSpec&)>;
-
-const std::vector<Flag> kServiceSpecFlags = {
-    {"replicas"},
-    {"constraint", true, true},
-    {"placement-pref", true, true},
-    {"env", true, true, 'e'},
-    {"label", true, true, 'l'},
-    {"workdir", true, false, 'w'},
-    {"network", true, true},
-    {"secret", true, true},
-    {"publish", true, true, 'p'},
-    {"stop-grace-period"},
-    {"limit-cpu"},
-    {"limit-memory"},
-    {"reserve-cpu"},
-    {"reserve-memory"},
-    {"restart-condition"},
-    {"restart-delay"},
-    {"restart-max-attempts"},
-    {"restart-window"},
-    {"update-parallelism"},
-    {"update-delay"},
-    {"update-failure-action"},
-    {"update-monitor"},
-    {"update-max-failure-ratio"},
-    {"update-order"},
-    {"rollback-parallelism"},
-    {"rollback-delay"},
-    {"rollback-failure-action"},
-    {"rollback-monitor"},
-    {"rollback-max-failure-ratio"},
-    {"rollback-order"},
-};
-
-std::vector<Flag> with(std::vector<Flag> flags, const std::vector<Flag>& more) {
-  flags.insert(flags.end(), more.begin(), more.end());
-  return flags;
-}
-
-const std::vector<Flag> kServiceCreateFlags = with(kServiceSpecFlags, {{"name"}, {"mode"}});
-const std::vector<Flag> kServiceUpdateFlags =
-    with(kServiceSpecFlags, {{"image"},
-                             {"env-add", true, true},
-                             {"env-rm", true, true},
-                             {"label-add", true, true},
-                             {"label-rm", true, true},
-                             {"constraint-add", true, true},
-                             {"constraint-rm", true, true},
-                             {"force", false}});
-
-void remove_value(google::protobuf::RepeatedPtrField<std::string>& list, const std::string& value) {
-  for (int i = list.size() - 1; i >= 0; --i) {
-    if (list.Get(i) == value) list.DeleteSubrange(i, 1);
-  }
-}
-
-Status add_update_config_edits(const Args& args, std::string_view prefix, bool rollback,
-                               std::vector<ServiceEdit>& edits) {
-  const auto config = [rollback](proto::ServiceSpec& spec) {
-    return rollback ? spec.mutable_rollback() : spec.mutable_update();
-  };
-  const auto name = [prefix](std::string_view setting) {
-    return std::string(prefix) + "-" + std::string(setting);
-  };
-  if (const std::string flag = name("parallelism"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(const std::uint64_t value, parse_uint(flag, args.value(flag)));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_parallelism(value); });
-  }
-  if (const std::string flag = name("delay"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(const std::int64_t value, parse_duration_ns(flag, args.value(flag)));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_delay_ns(value); });
-  }
-  if (const std::string flag = name("failure-action"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(const proto::UpdateFailureAction value,
-                          parse_choice<proto::UpdateFailureAction>(
-                              flag, args.value(flag),
-                              {{"pause", proto::UPDATE_FAILURE_ACTION_PAUSE},
-                               {"continue", proto::UPDATE_FAILURE_ACTION_CONTINUE},
-                               {"rollback", proto::UPDATE_FAILURE_ACTION_ROLLBACK}}));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_failure_action(value); });
-  }
-  if (const std::string flag = name("monitor"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(const std::int64_t value, parse_duration_ns(flag, args.value(flag)));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_monitor_ns(value); });
-  }
-  if (const std::string flag = name("max-failure-ratio"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(const double value, parse_ratio(flag, args.value(flag)));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_max_failure_ratio(value); });
-  }
-  if (const std::string flag = name("order"); args.has(flag)) {
-    HERD_ASSIGN_OR_RETURN(
-        const proto::UpdateOrder value,
-        parse_choice<proto::UpdateOrder>(flag, args.value(flag),
-                                         {{"stop-first", proto::UPDATE_ORDER_STOP_FIRST},
-                                          {"start-first", proto::UPDATE_ORDER_START_FIRST}}));
-    edits.push_back([=](proto::ServiceSpec& spec) { config(spec)->set_order(value); });
-  }
-  return Status::ok();
-}
-
-// Map flags (--env, --label) replace the whole map; their -add and -rm forms edit it.
-Status add_map_edits(const Args& args, std::string_view flag,
-                     google::protobuf::Map<std::string, std::string>* (*field)(proto::ServiceSpec&),
-                     std::vector<ServiceEdit>& edits) {
-  const std::string add = std::string(flag) + "-add";
-  const std::string rm = std::string(flag) + "-rm";
-  std::vector<std::pair<std::string, std::string>> set_pairs;
-  std::vector<std::pair<std::string, std::string>> add_pairs;
-  for (const std::string& text : args.values(flag)) {
-    HERD_ASSIGN_OR_RETURN(auto pair, parse_key_value(flag, text));
-    set_pairs.push_back(std::move(pair));
-  }
-  for (const std::string& text : args.values(add)) {
-    HERD_ASSIGN_OR_RETURN(auto pair, parse_key_value(add, text));
-    add_pairs.push_back(std::move(pair));
-  }
-  if (args.has(flag)) {
-    edits.push_back([=](proto::ServiceSpec& spec) {
-      field(spec)->clear();
-      for (const auto& [key, value] : set_pairs) (*field(spec))[key] = value;
-    });
-  }
-  if (args.has(add) || args.has(rm)) {
-    edits.push_back([=, keys = args.values(rm)](proto::ServiceSpec& spec) {
-      for (const auto& [key, value] : add_pairs) (*field(spec))[key] = value;
-      for (const std::string& key : keys) field(spec)->erase(key);
-    });
-  }
-  return Status::ok();
-}
-
-// What the flags of service create / update change in a spec; every value checked here, so
-// applying the edits later cannot fail.
-Result<std::vector<ServiceEdit>> parse_service_edits(const Args& args) {
-  std::vector<ServiceEdit> edits;
-  if (args.has("name")) {
-    edits.push_back([name = args.value("name")](proto::ServiceSpec& spec) { spec.set_name(name); });
-  }
-  if (args.has("mode")) {
-    HERD_ASSIGN_OR_RETURN(
-        const proto::ServiceMode mode,
-        parse_choice<proto::ServiceMode>("mode", args.value("mode"),
-                                         {{"replicated", proto::SERVICE_MODE_REPLICATED},
-                                          {"global", proto::SERVICE_MODE_GLOBAL}}));
-    edits.push_back([mode](proto::ServiceSpec& spec) { spec.set_mode(mode); });
-  }
-  if (args.has("image")) {
-    edits.push_back([image = args.value("image")](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_container()->set_image(image);
-    });
-  }
-  if (args.has("replicas")) {
-    HERD_ASSIGN_OR_RETURN(const std::uint64_t replicas,
-                          parse_uint("replicas", args.value("replicas")));
-    edits.push_back([replicas](proto::ServiceSpec& spec) { spec.set_replicas(replicas); });
-  }
-  if (args.has("constraint") || args.has("constraint-add") || args.has("constraint-rm")) {
-    edits.push_back([replace = args.has("constraint"), set = args.values("constraint"),
-                     add = args.values("constraint-add"),
-                     rm = args.values("constraint-rm")](proto::ServiceSpec& spec) {
-      auto& constraints = *spec.mutable_task()->mutable_placement()->mutable_constraints();
-      if (replace) constraints.Assign(set.begin(), set.end());
-      for (const std::string& constraint : add) {
-        if (std::find(constraints.begin(), constraints.end(), constraint) == constraints.end()) {
-          *constraints.Add() = constraint;
-        }
-      }
-      for (const std::string& constraint : rm) remove_value(constraints, constraint);
-    });
-  }
-  if (args.has("placement-pref")) {
-    edits.push_back([prefs = args.values("placement-pref")](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_placement()->mutable_preferences()->Assign(prefs.begin(),
-                                                                              prefs.end());
-    });
-  }
-  HERD_RETURN_IF_ERROR(add_map_edits(
-      args, "env",
-      [](proto::ServiceSpec& spec) {
-        return spec.mutable_task()->mutable_container()->mutable_env();
-      },
-      edits));
-  HERD_RETURN_IF_ERROR(add_map_edits(
-      args, "label", [](proto::ServiceSpec& spec) { return spec.mutable_labels(); }, edits));
-  if (args.has("workdir")) {
-    edits.push_back([dir = args.value("workdir")](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_container()->set_dir(dir);
-    });
-  }
-  if (args.has("network")) {
-    edits.push_back([networks = args.values("network")](proto::ServiceSpec& spec) {
-      spec.mutable_task()->clear_networks();
-      for (const std::string& network : networks)
-        spec.mutable_task()->add_networks()->set_target(network);
-    });
-  }
-  if (args.has("secret")) {
-    edits.push_back([secrets = args.values("secret")](proto::ServiceSpec& spec) {
-      spec.mutable_task()->clear_secrets();
-      for (const std::string& secret : secrets) {
-        proto::SecretReference& reference = *spec.mutable_task()->add_secrets();
-        reference.set_secret_name(secret);
-        reference.set_target(secret);
-      }
-    });
-  }
-  if (args.has("publish")) {
-    std::vector<proto::PortConfig> ports;
-    for (const std::string& text : args.values("publish")) {
-      HERD_ASSIGN_OR_RETURN(proto::PortConfig port, parse_publish("publish", text));
-      ports.push_back(std::move(port));
-    }
-    edits.push_back([ports](proto::ServiceSpec& spec) {
-      auto& field = *spec.mutable_endpoint()->mutable_ports();
-      field.Clear();
-      for (const proto::PortConfig& port : ports) *field.Add() = port;
-    });
-  }
-  if (args.has("stop-grace-period")) {
-    HERD_ASSIGN_OR_RETURN(const std::int64_t grace,
-                          parse_duration_ns("stop-grace-period", args.value("stop-grace-period")));
-    edits.push_back([grace](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_container()->set_stop_grace_period_ns(grace);
-    });
-  }
-  for (const auto& [flag, limits, cpu] :
-       {std::tuple{"limit-cpu", true, true}, std::tuple{"limit-memory", true, false},
-        std::tuple{"reserve-cpu", false, true}, std::tuple{"reserve-memory", false, false}}) {
-    if (!args.has(flag)) continue;
-    HERD_ASSIGN_OR_RETURN(const std::int64_t amount, cpu ? parse_cpus(flag, args.value(flag))
-                                                         : parse_bytes(flag, args.value(flag)));
-    edits.push_back([limits, cpu, amount](proto::ServiceSpec& spec) {
-      proto::ResourceRequirements& resources = *spec.mutable_task()->mutable_resources();
-      proto::Resources& target =
-          limits ? *resources.mutable_limits() : *resources.mutable_reservations();
-      cpu ? target.set_nano_cpus(amount) : target.set_memory_bytes(amount);
-    });
-  }
-  if (args.has("restart-condition")) {
-    HERD_ASSIGN_OR_RETURN(
-        const proto::RestartCondition condition,
-        parse_choice<proto::RestartCondition>("restart-condition", args.value("restart-condition"),
-                                              {{"any", proto::RESTART_CONDITION_ANY},
-                                               {"on-failure", proto::RESTART_CONDITION_ON_FAILURE},
-                                               {"none", proto::RESTART_CONDITION_NONE}}));
-    edits.push_back([condition](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_restart()->set_condition(condition);
-    });
-  }
-  if (args.has("restart-delay")) {
-    HERD_ASSIGN_OR_RETURN(const std::int64_t delay,
-                          parse_duration_ns("restart-delay", args.value("restart-delay")));
-    edits.push_back([delay](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_restart()->set_delay_ns(delay);
-    });
-  }
-  if (args.has("restart-max-attempts")) {
-    HERD_ASSIGN_OR_RETURN(const std::uint64_t attempts,
-                          parse_uint("restart-max-attempts", args.value("restart-max-attempts")));
-    edits.push_back([attempts](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_restart()->set_max_attempts(attempts);
-    });
-  }
-  if (args.has("restart-window")) {
-    HERD_ASSIGN_OR_RETURN(const std::int64_t window,
-                          parse_duration_ns("restart-window", args.value("restart-window")));
-    edits.push_back([window](proto::ServiceSpec& spec) {
-      spec.mutable_task()->mutable_restart()->set_window_ns(window);
-    });
-  }
-  HERD_RETURN_IF_ERROR(add_update_config_edits(args, "update", false, edits));
-  HERD_RETURN_IF_ERROR(add_update_config_edits(args, "rollback", true, edits));
-  if (args.has("force")) {
-    edits.push_back([](proto::ServiceSpec& spec) {
-      spec.mutable_task()->set_force_update(spec.task().force_update() + 1);
-    });
-  }
-  return edits;
-}
-
 // ---------------------------------------------------------------- commands
-
-bool only_global_flags(const Args& args) {
-  return std::all_of(args.flags.begin(), args.flags.end(), [](const auto& entry) {
-    return std::any_of(kGlobalFlags.begin(), kGlobalFlags.end(),
-                       [&](const Flag& flag) { return flag.name == entry.first; });
-  });
-}
 
 Result<Action> service_create(const Args& args, Format format) {
   proto::ServiceSpec spec;
@@ -652,7 +173,7 @@ Result<Action> service_create(const Args& args, Format format) {
 }
 
 Result<Action> service_update(const Args& args, Format format) {
-  if (only_global_flags(args)) {
+  if (args.only_global_flags()) {
     return usage_error("service update: nothing to change; give a flag such as --image");
   }
   HERD_ASSIGN_OR_RETURN(std::vector<ServiceEdit> edits, parse_service_edits(args));
@@ -692,12 +213,10 @@ Result<Action> service_scale(const Args& args, Format format) {
     }
     targets.emplace_back(operand.substr(0, equals), replicas);
   }
-  std::vector<std::string> operands;
-  for (const auto& [service, replicas] : targets) operands.push_back(service);
-  return Action([targets = std::map<std::string, std::uint64_t>(targets.begin(), targets.end()),
-                 operands, format](const ApiCaller& call, std::ostream& out) {
-    return for_each_operand(operands, [&](const std::string& service) -> Status {
-      const std::uint64_t replicas = targets.at(service);
+  return Action([targets, format](const ApiCaller& call, std::ostream& out) {
+    using Target = std::pair<std::string, std::uint64_t>;
+    return for_each_operand<Target>(targets, [&](const Target& target) -> Status {
+      const auto& [service, replicas] = target;
       const nlohmann::json body = {{"replicas", replicas}};
       HERD_ASSIGN_OR_RETURN(
           const proto::ControlResponse response,
@@ -726,7 +245,7 @@ Result<Action> service_inspect(const Args& args, Format) {
 }
 
 Result<Action> node_update(const Args& args, Format format) {
-  if (only_global_flags(args)) {
+  if (args.only_global_flags()) {
     return usage_error(
         "node update: nothing to change; give --availability, --label-add or "
         "--label-rm");
@@ -878,7 +397,7 @@ Result<Action> swarm_join_token(const Args& args, Format format) {
 using ClusterEdit = std::function<void(proto::ClusterSpec&)>;
 
 Result<Action> swarm_update(const Args& args, Format format) {
-  if (only_global_flags(args)) {
+  if (args.only_global_flags()) {
     return usage_error("swarm update: nothing to change; give a flag such as --task-history-limit");
   }
   std::vector<ClusterEdit> edits;
@@ -1073,7 +592,7 @@ const std::vector<Command>& commands() {
              },
              [](const std::string& node) { return node; });
        }},
-      {"service", "create", "IMAGE [COMMAND [ARG...]]", 1, kAny, kServiceCreateFlags,
+      {"service", "create", "IMAGE [COMMAND [ARG...]]", 1, kAny, service_create_flags(),
        service_create, /*flags_end_at_first_operand=*/true},
       {"service",
        "ls",
@@ -1095,7 +614,7 @@ const std::vector<Command>& commands() {
        }},
       {"service", "inspect", "SERVICE [SERVICE...]", 1, kAny, {}, service_inspect},
       {"service", "scale", "SERVICE=REPLICAS [SERVICE=REPLICAS...]", 1, kAny, {}, service_scale},
-      {"service", "update", "SERVICE", 1, 1, kServiceUpdateFlags, service_update},
+      {"service", "update", "SERVICE", 1, 1, service_update_flags(), service_update},
       {"service",
        "rollback",
        "SERVICE",
@@ -1200,50 +719,6 @@ std::string command_name(const Command& command) {
   return command.verb.empty() ? std::string(command.group)
                               : std::string(command.group) + " " + std::string(command.verb);
 }
-
-const Flag* find_flag(const std::vector<Flag>& flags, std::string_view name, char short_name) {
-  for (const std::vector<Flag>* set : {&flags, &kGlobalFlags}) {
-    for (const Flag& flag : *set) {
-      if (short_name != 0 ? flag.short_name == short_name : flag.name == name) return &flag;
-    }
-  }
-  return nullptr;
-}
-
-// Reads the flag at `args[index]` (and its value) into `parsed`; the index after it.
-Result<std::size_t> parse_flag_at(const std::vector<std::string>& args, std::size_t index,
-                                  const std::vector<Flag>& flags, std::string_view command,
-                                  Args& parsed) {
-  const std::string& token = args[index];
-  const bool long_form = token.starts_with("--");
-  const std::size_t equals = long_form ? token.find('=') : std::string::npos;
-  const std::string name =
-      token.substr(long_form ? 2 : 1, equals == std::string::npos ? std::string::npos : equals - 2);
-  const Flag* flag =
-      long_form || name.size() == 1 ? find_flag(flags, name, long_form ? 0 : name[0]) : nullptr;
-  if (flag == nullptr) {
-    return usage_error("unknown flag '" + token.substr(0, equals) + "' for '" +
-                       std::string(command) + "'");
-  }
-  std::string value;
-  if (!flag->takes_value) {
-    if (equals != std::string::npos) return usage_error(flag_text(flag->name) + " takes no value");
-  } else if (equals != std::string::npos) {
-    value = token.substr(equals + 1);
-  } else if (index + 1 < args.size()) {
-    value = args[++index];
-  } else {
-    return usage_error(flag_text(flag->name) + " needs a value");
-  }
-  std::vector<std::string>& values = parsed.flags[std::string(flag->name)];
-  if (!values.empty() && !flag->repeatable) {
-    return usage_error(flag_text(flag->name) + " given more than once");
-  }
-  values.push_back(std::move(value));
-  return index + 1;
-}
-
-bool is_flag(const std::string& token) { return token.size() >= 2 && token[0] == '-'; }
 
 // Reads flags and operands from `args[next...]` into `parsed`.
 Status parse_arguments(const std::vector<std::string>& args, std::size_t next,

@@ -17,9 +17,10 @@ constexpr std::array kErrorCodes = {
 
 }  // namespace
 
-Status parse_json_message(std::string_view json, google::protobuf::Message& message) {
+Status parse_json_message(std::string_view json, google::protobuf::Message& message,
+                          UnknownFields unknown) {
   google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
+  options.ignore_unknown_fields = unknown == UnknownFields::kIgnore;
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &message, options);
   if (status.ok()) return Status::ok();

@@ -2,10 +2,9 @@
 //
 // Messages travel in the proto3 JSON mapping of proto/control.proto and proto/objects.proto:
 // lowerCamelCase field names, enums as names, 64-bit integers as strings, fields at their default
-// omitted. Parsing also accepts the proto field names and numbers for 64-bit fields, and refuses
-// unknown fields, so a misspelt field is an error and not a silent no-op. Errors travel as the
-// envelope {"code": "<StatusCode name>", "message": "..."}, which is also a valid ControlResponse.
-// Nothing here throws: library errors come back as a Status.
+// omitted; parsing also takes proto field names and numbers for 64-bit fields. Errors travel as
+// the envelope {"code": "<StatusCode name>", "message": "..."}, which is also a valid
+// ControlResponse. Nothing here throws: library errors come back as a Status.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -18,14 +17,19 @@
 
 namespace herd::realnode {
 
-// Fills `message` from `json`; otherwise invalid_argument naming the message type and the
-// parse error.
-Status parse_json_message(std::string_view json, google::protobuf::Message& message);
+// Whether parsing refuses fields the schema does not have. The server refuses them, so that a
+// misspelt field is an error; herdctl ignores them, so that it reads answers of newer servers.
+enum class UnknownFields { kRefuse, kIgnore };
+
+// Fills `message` from `json`; otherwise invalid_argument naming the message type and the parse
+// error.
+Status parse_json_message(std::string_view json, google::protobuf::Message& message,
+                          UnknownFields unknown = UnknownFields::kRefuse);
 
 template <typename T>
-Result<T> parse_json_as(std::string_view json) {
+Result<T> parse_json_as(std::string_view json, UnknownFields unknown = UnknownFields::kRefuse) {
   T message;
-  HERD_RETURN_IF_ERROR(parse_json_message(json, message));
+  HERD_RETURN_IF_ERROR(parse_json_message(json, message, unknown));
   return message;
 }
 

@@ -405,6 +405,15 @@ TEST(HerdctlTest, JsonFormatPrintsTheResponse) {
             "[\n    {\n        \"meta\": {\n            \"id\": \"n1\"\n        }\n    }\n]\n");
 }
 
+TEST(HerdctlTest, AnswersWithFieldsItDoesNotKnowAreStillRead) {
+  FakeApi api;
+  api.answer("GET /secrets", R"({"code": "ok", "addedLater": 1,
+      "secrets": [{"meta": {"id": "s1"}, "spec": {"name": "key", "addedLater": "x"}}]})");
+  EXPECT_EQ(run(api, {"secret", "ls"}).out,
+            "ID   NAME\n"
+            "s1   key\n");
+}
+
 TEST(HerdctlTest, HostComesFromTheFlagThenTheEnvironmentThenTheDefault) {
   EXPECT_EQ(parse_command_line({"node", "ls"}, "")->host, "127.0.0.1:2375");
   EXPECT_EQ(parse_command_line({"node", "ls"}, "unix:/run/h.sock")->host, "unix:/run/h.sock");

@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
@@ -313,22 +314,73 @@ TEST(HttpApiTest, BodyOverTheCapIs413) {
   EXPECT_EQ(server.requests().size(), 1u);
 }
 
+// A plain TCP connection, for what HttpClient would not send.
+class RawConnection {
+ public:
+  explicit RawConnection(const TestServer& server) : socket_(io_) {
+    Result<ApiAddress> address = parse_api_address(server.address());
+    EXPECT_TRUE(address.ok()) << address.status();
+    socket_.connect({boost::asio::ip::make_address(address->host), address->port});
+  }
+
+  void write(const std::string& text) { boost::asio::write(socket_, boost::asio::buffer(text)); }
+
+  // Everything up to the end of the next header block.
+  std::string read_header() {
+    const std::size_t end =
+        boost::asio::read_until(socket_, boost::asio::dynamic_buffer(data_), "\r\n\r\n");
+    std::string header = data_.substr(0, end);
+    data_.erase(0, end);
+    return header;
+  }
+
+  // Everything until the server closes the connection.
+  std::string read_to_end() {
+    boost::system::error_code ec;
+    boost::asio::read(socket_, boost::asio::dynamic_buffer(data_), ec);
+    EXPECT_EQ(ec, boost::asio::error::eof);
+    return std::exchange(data_, "");
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string data_;
+};
+
 TEST(HttpApiTest, MalformedHttpIs400) {
   TestServer server;
-  Result<ApiAddress> address = parse_api_address(server.address());
-  ASSERT_TRUE(address.ok());
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address(address->host), address->port});
-  boost::asio::write(socket, boost::asio::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
-  std::string response;
-  boost::system::error_code ec;
-  boost::asio::read(socket, boost::asio::dynamic_buffer(response), ec);
-  EXPECT_EQ(ec, boost::asio::error::eof);
+  RawConnection connection(server);
+  connection.write("NOT HTTP AT ALL\r\n\r\n");
+  const std::string response = connection.read_to_end();
   EXPECT_TRUE(response.starts_with("HTTP/1.1 400 Bad Request\r\n")) << response;
   EXPECT_NE(response.find(R"({"code":"invalid_argument","message":"malformed HTTP request: )"),
             std::string::npos)
       << response;
+}
+
+TEST(HttpApiTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  TestServer server({.max_body_bytes = 1024});
+  const std::string body = R"({"name": "web"})";
+  RawConnection connection(server);
+  connection.write(
+      "POST /services HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(connection.read_header(), "HTTP/1.1 100 Continue\r\n\r\n");
+  connection.write(body);
+  const std::string response = connection.read_to_end();
+  EXPECT_TRUE(response.starts_with("HTTP/1.1 201 Created\r\n")) << response;
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].create_service().name(), "web");
+
+  // Over the cap: refused from the header alone, so the client need not send the body.
+  RawConnection refused(server);
+  refused.write(
+      "POST /services HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+      "Content-Length: 5000\r\n\r\n");
+  EXPECT_TRUE(refused.read_to_end().starts_with("HTTP/1.1 413 Payload Too Large\r\n"));
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(HttpApiTest, HandlerMayAnswerLaterOnTheIoThread) {
