@@ -778,7 +778,7 @@ void TcpTransport::reject(const ConnectionPtr& connection, const std::string& re
   drop(connection, Status::corruption(reason), LogLevel::kWarning);
 }
 
-void TcpTransport::close_quietly(const ConnectionPtr& connection) {
+void TcpTransport::close_quietly(ConnectionPtr connection) {
   if (connection->owner == nullptr) return;
   connection->owner = nullptr;
   connection->handshake_timer.cancel();

@@ -139,7 +139,8 @@ class TcpTransport final : public Transport {
   // drop() for bad input: counted, and logged as a warning.
   void reject(const ConnectionPtr& connection, const std::string& reason);
   // Closes the socket and detaches the connection from its peer, with no other consequence.
-  void close_quietly(const ConnectionPtr& connection);
+  // By value: callers pass references into the maps it erases from.
+  void close_quietly(ConnectionPtr connection);
   void back_off(Peer& peer);
   void yield_to_peer(Peer& peer);
   void on_retry(NodeId peer_id);
