@@ -31,7 +31,4 @@ struct NodeState {
 Result<std::optional<NodeState>> load_node_state(const std::string& state_dir);
 Status save_node_state(const std::string& state_dir, const NodeState& state);
 
-// Writes `contents` to `path` atomically and durably.
-Status write_file_atomically(const std::string& path, const std::string& contents);
-
 }  // namespace herd::realnode
