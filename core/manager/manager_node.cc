@@ -42,6 +42,7 @@ Status ManagerNode::recover() {
     HERD_RETURN_IF_ERROR(store_.restore(content));
     HERD_RETURN_IF_ERROR(log_.apply_snapshot(file.snapshot()));
     snapshot_index_ = LogIndex(file.snapshot().metadata().index());
+    learn_member_addresses();
   }
   Result<std::vector<WalRecord>> records = env_.storage.read_wal();
   if (!records.ok()) return records.status().with_context("reading the WAL");
@@ -238,7 +239,20 @@ void ManagerNode::apply_snapshot(const proto::raft::Snapshot& snapshot) {
   if (status.is_ok()) status = store_.restore(content);
   HERD_CHECK(status.is_ok()) << "a committed snapshot cannot be applied: " << status;
   snapshot_index_ = LogIndex(snapshot.metadata().index());
+  learn_member_addresses();
   env_.logger.info("manager.snapshot_installed", {{"index", snapshot_index_}});
+}
+
+void ManagerNode::learn_member_addresses() {
+  // The configuration changes that carried the members' addresses are compacted into the
+  // snapshot; the managers' Node objects still say where each Raft member listens.
+  for (const auto& [id, node] : store_.table<proto::Node>().all()) {
+    const proto::ManagerStatus& status = node.manager_status();
+    if (status.raft_id() == 0 || status.addr().empty()) continue;
+    const NodeId member(status.raft_id());
+    member_addrs_[member] = status.addr();
+    if (member != config_.id) env_.transport.set_peer_address(member, status.addr());
+  }
 }
 
 void ManagerNode::apply_entry(const proto::raft::Entry& entry,

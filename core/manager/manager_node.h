@@ -111,6 +111,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   Status persist(const raft::Ready& ready);
   void apply_entry(const proto::raft::Entry& entry, std::vector<std::function<void()>>& callbacks);
   void apply_snapshot(const proto::raft::Snapshot& snapshot);
+  // Where the members listen, from the store, after a snapshot replaced the log.
+  void learn_member_addresses();
   void maybe_snapshot();
   void leadership_changed();
   void send_envelope(NodeId to, proto::MessageKind kind, const std::string& payload);
