@@ -225,7 +225,11 @@ void Agent::advance(TaskEntry& entry) {
   }
   if (desired > proto::TASK_STATE_RUNNING) {
     if (entry.started && alive(executor_.inspect(id))) {
-      const Duration grace(entry.task.spec().container().stop_grace_period_ns());
+      // Unset means Docker's default of 10 s between SIGTERM and SIGKILL, not zero.
+      const proto::ContainerSpec& container = entry.task.spec().container();
+      const Duration grace = container.has_stop_grace_period_ns()
+                                 ? Duration(container.stop_grace_period_ns())
+                                 : kDefaultStopGrace;
       (void)executor_.stop(id, grace);
     } else if (!entry.started && entry.reported < proto::TASK_STATE_COMPLETE) {
       report(id, proto::TASK_STATE_SHUTDOWN, "shut down before it started");

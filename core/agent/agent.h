@@ -50,6 +50,9 @@ struct AgentConfig {
   Duration backoff_max = seconds(8);
 };
 
+// How long a task may take to stop after SIGTERM when its spec does not say (Docker's default).
+inline constexpr Duration kDefaultStopGrace = seconds(10);
+
 class Agent final : public ExecutorListener {
  public:
   enum class State { kDisconnected, kRegistering, kConnected, kRemoved };
