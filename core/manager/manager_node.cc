@@ -338,6 +338,17 @@ void ManagerNode::maybe_snapshot() {
   env_.logger.info("manager.snapshot", {{"index", applied}, {"bytes", data.size()}});
 }
 
+std::vector<proto::ManagerPeer> ManagerNode::manager_peers() const {
+  std::vector<proto::ManagerPeer> peers;
+  for (NodeId voter : voters()) {
+    proto::ManagerPeer& peer = peers.emplace_back();
+    peer.set_node_id(voter.value());
+    const auto addr = member_addrs_.find(voter);
+    if (addr != member_addrs_.end()) peer.set_addr(addr->second);
+  }
+  return peers;
+}
+
 void ManagerNode::leadership_changed() {
   const bool leading = raft_->is_leader();
   if (leading == was_leader_) return;
@@ -348,16 +359,7 @@ void ManagerNode::leadership_changed() {
     env_.logger.info("manager.leader", {{"term", raft_->term()}});
     context_ = std::make_unique<LeaderContext>(
         LeaderContext{store_, *this, env_.clock, leader_rng_, env_.cost, env_.logger, this});
-    leader_ = std::make_unique<Leader>(*context_, this, [this] {
-      std::vector<proto::ManagerPeer> peers;
-      for (NodeId voter : voters()) {
-        proto::ManagerPeer& peer = peers.emplace_back();
-        peer.set_node_id(voter.value());
-        const auto addr = member_addrs_.find(voter);
-        if (addr != member_addrs_.end()) peer.set_addr(addr->second);
-      }
-      return peers;
-    });
+    leader_ = std::make_unique<Leader>(*context_, this, [this] { return manager_peers(); });
     return;
   }
   env_.logger.info("manager.follower", {{"term", raft_->term()}, {"leader", raft_->leader()}});
@@ -404,6 +406,9 @@ void ManagerNode::on_envelope(NodeId from, const proto::Envelope& envelope) {
         rejected->set_message("manager " + std::to_string(config_.id.value()) +
                               " is not the leader");
         rejected->set_leader(leader_id().value());
+        // A node joining through this follower learns where the leader is.
+        for (proto::ManagerPeer& peer : manager_peers())
+          *rejected->add_managers() = std::move(peer);
         send(from, reply);
       }
       return;

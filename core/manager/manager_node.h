@@ -115,6 +115,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   void learn_member_addresses();
   void maybe_snapshot();
   void leadership_changed();
+  // The Raft voters and where they listen, for agents.
+  std::vector<proto::ManagerPeer> manager_peers() const;
   void send_envelope(NodeId to, proto::MessageKind kind, const std::string& payload);
   void handle_forwarded(NodeId from, const proto::ForwardedControl& forwarded, bool response);
   void fail_pending(const Status& status);

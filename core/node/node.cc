@@ -131,6 +131,7 @@ void Node::learn_managers(const proto::SessionMessage& message) {
   const google::protobuf::RepeatedPtrField<proto::ManagerPeer>* peers = nullptr;
   if (message.has_register_response()) peers = &message.register_response().managers();
   if (message.has_heartbeat_response()) peers = &message.heartbeat_response().managers();
+  if (message.has_rejected()) peers = &message.rejected().managers();
   if (peers == nullptr || peers->empty()) return;
   const bool same = peers->size() == identity_.managers().size() &&
                     std::equal(peers->begin(), peers->end(), identity_.managers().begin(),
