@@ -1,9 +1,9 @@
 // Transport: moves encoded messages between nodes, addressed by NodeId.
 //
 // send() queues `bytes` for `to` and returns at once; delivery is reliable and FIFO per
-// (sender, receiver) pair while the connection lasts, like TCP. When a connection breaks, the
-// messages in flight on it may be lost and the handler hears on_peer_down(); on_peer_up() comes
-// when a connection is (re)established. Callbacks run on the node's event thread. simnet
+// (sender, receiver) pair while the connection lasts, like TCP. When a connection breaks, or an
+// attempt to connect fails, the messages waiting for it may be lost and the handler hears
+// on_peer_down(); on_peer_up() comes when a connection is (re)established. Callbacks run on the node's event thread. simnet
 // implements it over simulated links, realnode over TCP with length-prefixed CRC-checked frames.
 #pragma once
 

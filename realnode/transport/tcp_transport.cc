@@ -759,7 +759,14 @@ void TcpTransport::drop(const ConnectionPtr& connection, const Status& why, LogL
   if (was_dial) {
     ++stats_.failed_dials;
     ++peer->failed_dials;
+    // What waited for this peer cannot be delivered now: drop it and tell the handler, so an
+    // agent registering with a dead manager moves on instead of waiting for its timeout (Raft
+    // resends anyway). Sends fail with unavailable until the backoff has passed.
+    peer->queue.clear();
+    peer->queued_bytes = 0;
     back_off(*peer);
+    logger_.info("transport.peer_unreachable", {{"peer", peer_id}});
+    if (handler_ != nullptr) handler_->on_peer_down(peer_id);
   } else if (was_link) {
     if (peer->address.empty()) {
       // Reachable only over the connection it made: nothing to redial.

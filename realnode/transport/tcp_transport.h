@@ -6,9 +6,10 @@
 // (proto/transport.proto), after which frames carry the caller's opaque messages, FIFO. Messages
 // wait in a per-peer queue bounded in bytes (send() says resource_exhausted beyond it) until the
 // peer's connection takes them, so a connection that loses a simultaneous-dial tie (the one
-// dialled by the larger NodeId loses) never carries any. Failed dials and lost connections with
-// messages waiting are retried after a capped, jittered exponential backoff, during which send()
-// says unavailable. Bad input (checksum, size cap, garbage, wrong handshake) closes only that
+// dialled by the larger NodeId loses) never carries any. A failed dial drops the messages that
+// waited for it and reports the peer down (so a sender can turn elsewhere); lost connections
+// with messages waiting are redialled after a capped, jittered exponential backoff, and during
+// any backoff send() says unavailable. Bad input (checksum, size cap, garbage, wrong handshake) closes only that
 // connection, with a warning naming the remote endpoint. After close() or destruction no
 // callback runs; the transport must not be destroyed from inside one of its callbacks.
 #pragma once
