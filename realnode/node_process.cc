@@ -196,7 +196,7 @@ class NodeProcess::Impl {
     transport_options.cluster_id = state_.cluster_id;
     transport_options.listen = state_.listen;
     transport_options.advertise = state_.advertise;
-    HERD_ASSIGN_OR_RETURN(transport_, TcpTransport::open(io_, *logger_, transport_options));
+    HERD_ASSIGN_OR_RETURN(transport_, TcpTransport::create(io_, transport_options, *logger_));
     return Status::ok();
   }
 
@@ -206,12 +206,12 @@ class NodeProcess::Impl {
     api_options.metrics = [this] { return metrics_text(); };
     api_options.info = [this] { return info_json(); };
     HERD_ASSIGN_OR_RETURN(api_,
-                          HttpApi::open(io_, *logger_, api_options,
-                                        [this](const proto::ControlRequest& request,
-                                               std::function<void(proto::ControlResponse)> reply) {
-                                          control(request, std::move(reply));
-                                        }));
-    logger_->info("realnode.api", {{"address", options_.api}});
+                          HttpApi::start(io_, *logger_, api_options,
+                                         [this](const proto::ControlRequest& request,
+                                                std::function<void(proto::ControlResponse)> reply) {
+                                           control(request, std::move(reply));
+                                         }));
+    logger_->info("realnode.api", {{"address", api_->address()}});
     return Status::ok();
   }
 
@@ -333,11 +333,26 @@ class NodeProcess::Impl {
   std::string metrics_text() {
     MetricsText metrics;
     if (node_) append_node_metrics(*node_, metrics);
-    append_transport_metrics(transport_->stats(), metrics);
+    const TcpTransportStats transport = transport_->stats();
+    metrics.counter("herd_transport_messages_sent_total", "Messages written to peers.",
+                    static_cast<double>(transport.messages_sent));
+    metrics.counter("herd_transport_bytes_sent_total", "Payload bytes written to peers.",
+                    static_cast<double>(transport.bytes_sent));
+    metrics.counter("herd_transport_messages_received_total", "Messages read from peers.",
+                    static_cast<double>(transport.messages_received));
+    metrics.counter("herd_transport_bytes_received_total", "Payload bytes read from peers.",
+                    static_cast<double>(transport.bytes_received));
+    metrics.gauge("herd_transport_peers_up", "Peers with an established connection.",
+                  static_cast<double>(transport.peers_up));
+    metrics.counter("herd_transport_failed_dials_total", "Dials that never got a handshake.",
+                    static_cast<double>(transport.failed_dials));
+    metrics.counter("herd_transport_frames_rejected_total",
+                    "Connections closed for a bad frame or handshake.",
+                    static_cast<double>(transport.frames_rejected));
     return metrics.text();
   }
 
-  std::string info_json() {
+  nlohmann::json info_json() {
     nlohmann::json info;
     info["node_id"] = std::to_string(state_.node_id);
     info["hostname"] = state_.hostname;
@@ -350,6 +365,7 @@ class NodeProcess::Impl {
         const bool member =
             std::find(raft.voters.begin(), raft.voters.end(), manager->self()) != raft.voters.end();
         info["manager"] = member;
+        info["voters"] = raft.voters.size();
         info["leader"] = manager->is_leader();
         info["leader_id"] = std::to_string(raft.leader.value());
         info["term"] = raft.term.value();
@@ -357,7 +373,7 @@ class NodeProcess::Impl {
         info["applied"] = raft.applied.value();
       }
     }
-    return info.dump();
+    return info;
   }
 
   // May be called from inside any callback (the transport's, a timer's), so the teardown runs
