@@ -126,7 +126,9 @@ std::vector<std::string> list(const Query& query, std::string_view name) {
 
 Result<proto::TaskState> parse_task_state(std::string_view parameter, const std::string& value) {
   std::string name = "TASK_STATE_";
-  for (char c : value) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  for (char c : value) {
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   proto::TaskState state;
   if (value.starts_with("TASK_STATE_") ? proto::TaskState_Parse(value, &state)
                                        : proto::TaskState_Parse(name, &state)) {
@@ -168,8 +170,9 @@ Result<std::uint64_t> parse_replicas(std::string_view body) {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (!text.empty() && error == std::errc() && end == text.data() + text.size()) return value;
   }
-  return Status::invalid_argument("request body: replicas must be a non-negative integer, not " +
-                                  replicas.dump());
+  return Status::invalid_argument(
+      "request body: replicas must be a non-negative integer, not " +
+      replicas.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Status parse_body(std::string_view body, google::protobuf::Message& message) {

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
