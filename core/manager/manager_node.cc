@@ -457,6 +457,11 @@ void ManagerNode::control(const proto::ControlRequest& request, Reply reply) {
     reply(ControlApi::error_response(Status::unavailable("no leader is known; retry shortly")));
     return;
   }
+  if (down_peers_.contains(leader)) {
+    reply(ControlApi::error_response(Status::unavailable(
+        "the leader " + std::to_string(leader.value()) + " is unreachable; retry shortly")));
+    return;
+  }
   const std::uint64_t id = next_forward_++;
   const TimerId timeout = env_.clock.schedule_after(config_.forward_timeout, [this, id] {
     const auto it = forwarded_.find(id);
@@ -465,7 +470,7 @@ void ManagerNode::control(const proto::ControlRequest& request, Reply reply) {
     forwarded_.erase(it);
     late(ControlApi::error_response(Status::unavailable("the leader did not answer in time")));
   });
-  forwarded_.emplace(id, Forwarded{std::move(reply), timeout});
+  forwarded_.emplace(id, Forwarded{std::move(reply), timeout, leader});
   proto::ForwardedControl forwarded;
   forwarded.set_request_id(id);
   *forwarded.mutable_request() = request;
@@ -476,6 +481,22 @@ void ManagerNode::on_peer_up(NodeId peer) { down_peers_.erase(peer); }
 
 void ManagerNode::on_peer_down(NodeId peer) {
   down_peers_.insert(peer);
+  // Requests forwarded to a leader that went away will never be answered: say so now rather
+  // than after the forward timeout, so that clients retry against the next leader.
+  std::vector<Reply> lost;
+  for (auto it = forwarded_.begin(); it != forwarded_.end();) {
+    if (it->second.to != peer) {
+      ++it;
+      continue;
+    }
+    env_.clock.cancel(it->second.timeout);
+    lost.push_back(std::move(it->second.reply));
+    it = forwarded_.erase(it);
+  }
+  for (Reply& reply : lost) {
+    reply(ControlApi::error_response(Status::unavailable(
+        "the leader " + std::to_string(peer.value()) + " went away; retry shortly")));
+  }
   if (raft_) {
     raft_->report_unreachable(peer);
     raft_->report_snapshot(peer, false);

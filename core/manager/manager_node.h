@@ -148,6 +148,7 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   struct Forwarded {
     Reply reply;
     TimerId timeout;
+    NodeId to;  // the leader it was sent to
   };
   std::map<std::uint64_t, Forwarded> forwarded_;
   std::uint64_t next_forward_ = 1;

@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -229,6 +230,33 @@ TEST_F(ClusterTest, RollingUpdateWithAFailingImageRollsBack) {
   EXPECT_EQ(web->spec().task().container().image(), "app:1");
   EXPECT_EQ(running_slots("web").size(), 10U);
   expect_no_violations();
+}
+
+TEST_F(ClusterTest, AFollowerAnswersAtOnceWhenItsLeaderIsGone) {
+  start(3, 0);
+  simnet::SimHost* leader = cluster_->leader();
+  ASSERT_NE(leader, nullptr);
+  simnet::SimHost* follower = nullptr;
+  for (NodeId id : cluster_->managers()) {
+    if (id != leader->id()) follower = cluster_->sim().host(id);
+  }
+  proto::ControlRequest request;
+  request.mutable_create_secret()->set_name("s");
+  std::optional<proto::ControlResponse> in_flight;
+  // Forwarded just before the leader dies: answered when the connection breaks.
+  cluster_->manager_of(*follower)->control(request,
+                                           [&](proto::ControlResponse r) { in_flight = r; });
+  cluster_->sim().crash(leader->id());
+  cluster_->sim().loop().run_for(milliseconds(100));
+  ASSERT_TRUE(in_flight.has_value()) << "not after the 10 s forward timeout";
+  EXPECT_EQ(in_flight->code(), "unavailable");
+  EXPECT_NE(in_flight->message().find("went away"), std::string::npos) << in_flight->message();
+  // Sent while the dead leader is still the one it knows: refused without waiting.
+  std::optional<proto::ControlResponse> later;
+  cluster_->manager_of(*follower)->control(request, [&](proto::ControlResponse r) { later = r; });
+  cluster_->sim().loop().run_for(milliseconds(1));
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->code(), "unavailable");
 }
 
 TEST_F(ClusterTest, AcknowledgedWriteSurvivesLeaderCrash) {
