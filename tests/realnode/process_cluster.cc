@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -54,6 +55,21 @@ std::vector<pid_t> processes_under(const std::string& root) {
     if (cwd.string().starts_with(root)) pids.push_back(static_cast<pid_t>(std::stol(name)));
   }
   return pids;
+}
+
+template <typename Socket>
+std::optional<nlohmann::json> get_json(Socket& socket, const std::string& target) {
+  namespace http = boost::beast::http;
+  http::request<http::string_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, "localhost");
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  if (response.result() != http::status::ok) return std::nullopt;
+  const nlohmann::json parsed = nlohmann::json::parse(response.body(), nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
 }
 
 }  // namespace
@@ -109,7 +125,7 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-ProcessCluster::ProcessCluster() {
+ProcessCluster::ProcessCluster(Api api) : api_(api) {
   char dir_template[] = "/tmp/herd-cluster-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = dir_template;
@@ -131,34 +147,47 @@ ProcessCluster::~ProcessCluster() {
   fs::remove_all(dir_, error);
 }
 
-pid_t ProcessCluster::spawn(Node& node, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {HERD_REALNODE_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), node.extra_flags.begin(), node.extra_flags.end());
-  const int log_fd = ::open(node.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log) {
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-  std::vector<char*> c_args = c_argv(argv);
+  std::vector<std::string> args = argv;
+  std::vector<char*> c_args = c_argv(args);
   pid_t pid = 0;
   const int error = posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(log_fd);
-  if (error != 0)
-    throw std::runtime_error("cannot start realnode: " + std::string(strerror(error)));
-  node.pid = pid;
+  if (error != 0) {
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::string(strerror(error)));
+  }
   return pid;
 }
 
-std::string ProcessCluster::init(const std::string& name, std::vector<std::string> flags) {
+pid_t ProcessCluster::spawn(Node& node, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {HERD_REALNODE_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), node.extra_flags.begin(), node.extra_flags.end());
+  node.pid = spawn_logged(argv, node.log);
+  return node.pid;
+}
+
+ProcessCluster::Node& ProcessCluster::add_node(const std::string& name,
+                                               std::vector<std::string> flags) {
   Node& node = nodes_[name];
   node.name = name;
   node.state_dir = dir_ + "/" + name;
   node.listen = "127.0.0.1:" + std::to_string(free_port());
-  node.api = "unix:" + dir_ + "/" + name + ".sock";
+  node.api = api_ == Api::kTcp ? "127.0.0.1:" + std::to_string(free_port())
+                               : "unix:" + dir_ + "/" + name + ".sock";
   node.log = dir_ + "/" + name + ".log";
   node.extra_flags = std::move(flags);
+  return node;
+}
+
+std::string ProcessCluster::init(const std::string& name, std::vector<std::string> flags) {
+  Node& node = add_node(name, std::move(flags));
   spawn(node, {"init", "--state-dir", node.state_dir, "--listen", node.listen, "--api", node.api,
                "--hostname", name});
   return name;
@@ -167,13 +196,7 @@ std::string ProcessCluster::init(const std::string& name, std::vector<std::strin
 std::string ProcessCluster::join(const std::string& name, const std::string& via,
                                  const std::string& token, bool manager,
                                  std::vector<std::string> flags) {
-  Node& node = nodes_[name];
-  node.name = name;
-  node.state_dir = dir_ + "/" + name;
-  node.listen = "127.0.0.1:" + std::to_string(free_port());
-  node.api = "unix:" + dir_ + "/" + name + ".sock";
-  node.log = dir_ + "/" + name + ".log";
-  node.extra_flags = std::move(flags);
+  Node& node = add_node(name, std::move(flags));
   std::vector<std::string> args = {
       "--join",   nodes_.at(via).listen, "--token", token,    "--state-dir", node.state_dir,
       "--listen", node.listen,           "--api",   node.api, "--hostname",  name};
@@ -231,22 +254,19 @@ std::optional<nlohmann::json> ProcessCluster::herdctl_json(const std::string& na
 }
 
 std::optional<nlohmann::json> ProcessCluster::info(const std::string& name) {
-  namespace http = boost::beast::http;
-  const std::string path = node(name).api.substr(5);
+  const std::string& api = node(name).api;
   try {
     boost::asio::io_context io;
-    boost::asio::local::stream_protocol::socket socket(io);
-    socket.connect(boost::asio::local::stream_protocol::endpoint(path));
-    http::request<http::string_body> request(http::verb::get, "/info", 11);
-    request.set(http::field::host, "localhost");
-    http::write(socket, request);
-    boost::beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(socket, buffer, response);
-    if (response.result() != http::status::ok) return std::nullopt;
-    const nlohmann::json parsed = nlohmann::json::parse(response.body(), nullptr, false);
-    if (parsed.is_discarded()) return std::nullopt;
-    return parsed;
+    if (api.starts_with("unix:")) {
+      boost::asio::local::stream_protocol::socket socket(io);
+      socket.connect(boost::asio::local::stream_protocol::endpoint(api.substr(5)));
+      return get_json(socket, "/info");
+    }
+    boost::asio::ip::tcp::socket socket(io);
+    const std::size_t colon = api.rfind(':');
+    socket.connect({boost::asio::ip::make_address(api.substr(0, colon)),
+                    static_cast<unsigned short>(std::stoi(api.substr(colon + 1)))});
+    return get_json(socket, "/info");
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -1,7 +1,8 @@
 // ProcessCluster: real realnode processes on loopback for end-to-end tests.
 //
 // Each node is a child process with its own state dir and log file under one temporary
-// directory, listening on a free 127.0.0.1 port, with its HTTP API on a Unix socket. Helpers
+// directory, listening on a free 127.0.0.1 port, with its HTTP API on a Unix socket (or on a
+// loopback TCP port, for clients that speak TCP only). Shared by tests and benchmarks. Helpers
 // start, kill -9 and restart nodes, run herdctl against a node, and wait for conditions with a
 // deadline. The destructor kills every node and every task process whose working directory lies
 // under the temporary directory (task processes outlive their worker by design), then removes
@@ -32,19 +33,23 @@ CommandResult run_command(const std::vector<std::string>& argv);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 
+// Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`; returns its pid.
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log);
+
 class ProcessCluster {
  public:
   struct Node {
     std::string name;
     std::string state_dir;
     std::string listen;  // 127.0.0.1:PORT
-    std::string api;     // unix:PATH
+    std::string api;     // unix:PATH or 127.0.0.1:PORT
     std::string log;     // stdout and stderr of the process
     pid_t pid = 0;
     std::vector<std::string> extra_flags;
   };
 
-  ProcessCluster();
+  enum class Api { kUnixSocket, kTcp };
+  explicit ProcessCluster(Api api = Api::kUnixSocket);
   ~ProcessCluster();
   ProcessCluster(const ProcessCluster&) = delete;
   ProcessCluster& operator=(const ProcessCluster&) = delete;
@@ -81,7 +86,9 @@ class ProcessCluster {
 
  private:
   pid_t spawn(Node& node, const std::vector<std::string>& args);
+  Node& add_node(const std::string& name, std::vector<std::string> flags);
 
+  Api api_;
   std::string dir_;
   std::map<std::string, Node> nodes_;
 };
