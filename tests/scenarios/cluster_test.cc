@@ -146,6 +146,22 @@ TEST_F(ClusterTest, ManagersFormAClusterAndWorkersJoin) {
   }
   EXPECT_EQ(ready, 8);
   EXPECT_EQ(managers, 3);
+
+  // node ls shows who leads and who is reachable as the leader sees it now.
+  proto::ControlRequest list;
+  list.set_list_nodes(true);
+  const proto::ControlResponse listed = control(list);
+  int leaders = 0;
+  int reachable = 0;
+  for (const proto::Node& node : listed.nodes()) {
+    if (node.manager_status().leader()) {
+      ++leaders;
+      EXPECT_EQ(node.manager_status().raft_id(), leader->id().value());
+    }
+    reachable += node.manager_status().reachability() == proto::REACHABILITY_REACHABLE;
+  }
+  EXPECT_EQ(leaders, 1);
+  EXPECT_EQ(reachable, 3);
   expect_no_violations();
 }
 

@@ -43,6 +43,20 @@ void stamp(proto::Meta& meta, std::string id, TimePoint now) {
 
 }  // namespace
 
+void ControlApi::add_node(proto::ControlResponse& response, const proto::Node& node) const {
+  proto::Node& out = *response.add_nodes();
+  out = node;
+  // Leadership and reachability change without store writes (Raft knows them, not the store):
+  // they are filled in as the leader sees them now, as SwarmKit's node ls does.
+  if (node.role() != proto::NODE_ROLE_MANAGER || context_.membership == nullptr) return;
+  const NodeId member(node.manager_status().raft_id());
+  if (member == kNoNode) return;
+  proto::ManagerStatus& status = *out.mutable_manager_status();
+  status.set_leader(member == context_.membership->self());
+  status.set_reachability(context_.membership->reachable(member) ? proto::REACHABILITY_REACHABLE
+                                                                 : proto::REACHABILITY_UNREACHABLE);
+}
+
 proto::ControlResponse ControlApi::error_response(const Status& status) {
   proto::ControlResponse response;
   response.set_code(std::string(status_code_name(status.code())));
@@ -123,7 +137,7 @@ void ControlApi::handle(const proto::ControlRequest& request, Reply reply) {
     }
     case proto::ControlRequest::kListNodes: {
       proto::ControlResponse response = ok_response();
-      for (const auto& [id, node] : store.table<proto::Node>().all()) *response.add_nodes() = node;
+      for (const auto& [id, node] : store.table<proto::Node>().all()) add_node(response, node);
       return reply(std::move(response));
     }
     case proto::ControlRequest::kInspectNode: {

@@ -28,6 +28,8 @@ class ControlApi {
   static proto::ControlResponse error_response(const Status& status);
 
  private:
+  // Appends `node` with its manager status (leader, reachability) as of now.
+  void add_node(proto::ControlResponse& response, const proto::Node& node) const;
   const proto::Service* find_service(const std::string& ref) const;
   const proto::Node* find_node(const std::string& ref) const;
   const proto::Network* find_network(const std::string& ref) const;
