@@ -87,12 +87,22 @@ Status ManagerNode::start() {
     HERD_RETURN_IF_ERROR(raft_->bootstrap({config_.id}));
     member_addrs_[config_.id] = config_.addr;
   }
+  // The only voter needs no one's vote: lead at once instead of after an election timeout
+  // (10-20 s at the default tick), as `swarm init` does.
+  if (raft_->status().voters == std::vector<NodeId>{config_.id}) raft_->campaign();
   env_.logger.info(
       "manager.started",
       {{"id", config_.id}, {"last_index", log_.last_index()}, {"snapshot", snapshot_index_}});
   process_ready();
   tick_timer_.arm(config_.tick, [this] { on_tick(); });
   return Status::ok();
+}
+
+void ManagerNode::set_observer(ManagerObserver* observer) {
+  observer_ = observer;
+  if (observer_ != nullptr && was_leader_) {
+    observer_->on_leadership(config_.id, raft_->term(), true);
+  }
 }
 
 void ManagerNode::on_tick() {

@@ -76,7 +76,8 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   // A control request from a local client: served here when leading, else by the leader.
   void control(const proto::ControlRequest& request, Reply reply);
 
-  void set_observer(ManagerObserver* observer) { observer_ = observer; }
+  // An observer set while this manager leads hears so at once.
+  void set_observer(ManagerObserver* observer);
   // A WAL record that must survive compaction (the node's identity): re-appended after each.
   void set_pinned_record(std::string record) { pinned_record_ = std::move(record); }
 
