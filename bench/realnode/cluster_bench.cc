@@ -2,6 +2,8 @@
 // 3-member etcd cluster, driven by the same HTTP/JSON client.
 //
 //   cluster_bench [--seconds N] [--clients 1,16,256] [--kills N] [--no-etcd] [--etcd PATH]
+//                 [--cpu-profile FILE]   (a gperftools profile of the first leader; needs --kills
+//                 0)
 //
 // For each concurrency it runs closed-loop clients (each sends a write, waits for its answer,
 // sends the next) for N seconds against the leader and prints writes committed per second and
@@ -353,6 +355,7 @@ int run(int argc, char** argv) {
   int kills = 20;
   bool with_etcd = true;
   std::string etcd_binary = "/usr/bin/etcd";
+  std::string leader_profile;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const auto value = [&]() -> std::string {
@@ -369,6 +372,8 @@ int run(int argc, char** argv) {
       with_etcd = false;
     } else if (flag == "--etcd") {
       etcd_binary = value();
+    } else if (flag == "--cpu-profile") {
+      leader_profile = value();
     } else {
       std::cerr << "cluster_bench: unknown flag \"" << flag << "\"\n";
       return 2;
@@ -380,10 +385,19 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  if (!leader_profile.empty() && kills != 0) {
+    std::cerr << "cluster_bench: --cpu-profile profiles the first leader; pass --kills 0\n";
+    return 2;
+  }
   ProcessCluster herd(ProcessCluster::Api::kTcp);
   const std::vector<std::string> flags = {"--raft-tick", "100ms",       "--executor",
                                           "synthetic",   "--log-level", "warning"};
-  herd.init("m1", flags);
+  std::vector<std::string> first_flags = flags;
+  if (!leader_profile.empty()) {
+    first_flags.push_back("--cpu-profile");
+    first_flags.push_back(std::filesystem::absolute(leader_profile).string());
+  }
+  herd.init("m1", first_flags);
   if (!wait_until([&] { return !leader_api(herd).empty(); }, std::chrono::seconds(30))) {
     std::cerr << "herd: no leader\n" << herd.log_of("m1");
     return 1;
@@ -484,6 +498,15 @@ int run(int argc, char** argv) {
           failover_ms.size(), failover_ms.front(), failover_ms[failover_ms.size() / 2],
           failover_ms.back());
     }
+  }
+  if (!leader_profile.empty()) {
+    herd.kill_node("m1", SIGTERM);  // a clean exit writes the profile
+    const int status = herd.wait_exit("m1", std::chrono::seconds(10));
+    if (status != 0) {
+      std::cerr << "m1 exited with " << status << ":\n" << herd.log_of("m1");
+      return 1;
+    }
+    std::printf("CPU profile of the leader: %s\n", leader_profile.c_str());
   }
   return 0;
 }
