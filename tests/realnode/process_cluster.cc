@@ -58,7 +58,7 @@ std::vector<pid_t> processes_under(const std::string& root) {
 }
 
 template <typename Socket>
-std::optional<nlohmann::json> get_json(Socket& socket, const std::string& target) {
+std::optional<std::string> get_body(Socket& socket, const std::string& target) {
   namespace http = boost::beast::http;
   http::request<http::string_body> request(http::verb::get, target, 11);
   request.set(http::field::host, "localhost");
@@ -67,9 +67,7 @@ std::optional<nlohmann::json> get_json(Socket& socket, const std::string& target
   http::response<http::string_body> response;
   http::read(socket, buffer, response);
   if (response.result() != http::status::ok) return std::nullopt;
-  const nlohmann::json parsed = nlohmann::json::parse(response.body(), nullptr, false);
-  if (parsed.is_discarded()) return std::nullopt;
-  return parsed;
+  return response.body();
 }
 
 }  // namespace
@@ -253,23 +251,32 @@ std::optional<nlohmann::json> ProcessCluster::herdctl_json(const std::string& na
   return parsed;
 }
 
-std::optional<nlohmann::json> ProcessCluster::info(const std::string& name) {
+std::optional<std::string> ProcessCluster::http_get(const std::string& name,
+                                                    const std::string& target) {
   const std::string& api = node(name).api;
   try {
     boost::asio::io_context io;
     if (api.starts_with("unix:")) {
       boost::asio::local::stream_protocol::socket socket(io);
       socket.connect(boost::asio::local::stream_protocol::endpoint(api.substr(5)));
-      return get_json(socket, "/info");
+      return get_body(socket, target);
     }
     boost::asio::ip::tcp::socket socket(io);
     const std::size_t colon = api.rfind(':');
     socket.connect({boost::asio::ip::make_address(api.substr(0, colon)),
                     static_cast<unsigned short>(std::stoi(api.substr(colon + 1)))});
-    return get_json(socket, "/info");
+    return get_body(socket, target);
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+std::optional<nlohmann::json> ProcessCluster::info(const std::string& name) {
+  const std::optional<std::string> body = http_get(name, "/info");
+  if (!body) return std::nullopt;
+  const nlohmann::json parsed = nlohmann::json::parse(*body, nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
 }
 
 std::string ProcessCluster::leader() {

@@ -76,6 +76,8 @@ class ProcessCluster {
   // herdctl ... --format json, parsed; nullopt when it failed or printed no JSON.
   std::optional<nlohmann::json> herdctl_json(const std::string& name,
                                              std::vector<std::string> args);
+  // The body of a GET on a node's API, or nullopt when it does not answer 200.
+  std::optional<std::string> http_get(const std::string& name, const std::string& target);
   // GET /info of a node's API, or nullopt when it does not answer.
   std::optional<nlohmann::json> info(const std::string& name);
   // The name of the node that leads, as every live manager sees it, or empty.

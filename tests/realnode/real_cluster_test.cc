@@ -280,6 +280,19 @@ TEST_F(RealClusterTest, GarbageOnThePeerPortAndASecondProcessOnTheStateDirAreRef
   }
   EXPECT_TRUE(cluster_.alive("m1"));
   EXPECT_EQ(cluster_.leader(), "m1") << "and still serves";
+  std::optional<std::string> metrics;
+  // The first manager's own agent registers once the cluster object exists.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        metrics = cluster_.http_get("m1", "/metrics");
+        return metrics && metrics->find("herd_dispatcher_sessions 1\n") != std::string::npos;
+      },
+      seconds(10)))
+      << cluster_.log_of("m1");
+  EXPECT_NE(metrics->find("herd_raft_leader 1\n"), std::string::npos) << *metrics;
+  EXPECT_NE(metrics->find("herd_transport_frames_rejected_total 3\n"), std::string::npos)
+      << *metrics;
+  EXPECT_NE(metrics->find("herd_store_objects{table=\"node\"} 1\n"), std::string::npos) << *metrics;
   EXPECT_NE(cluster_.log_of("m1").find("transport."), std::string::npos);
 
   const CommandResult second =
