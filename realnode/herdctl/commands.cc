@@ -386,10 +386,20 @@ Result<Action> swarm_join_token(const Args& args, Format format) {
       out << token << "\n";
       return Status::ok();
     }
+    // Where to join: the leader's address as the managers know it, when node ls can tell.
+    std::string address = "MANAGER_ADDRESS";
+    const Result<proto::ControlResponse> nodes = call_control(call, get("/nodes"));
+    if (nodes.ok()) {
+      for (const proto::Node& node : nodes->nodes()) {
+        if (node.manager_status().leader() && !node.manager_status().addr().empty()) {
+          address = node.manager_status().addr();
+        }
+      }
+    }
     if (rotate) out << "Successfully rotated " << role << " join token.\n\n";
     out << "To add a " << role << " to this swarm, start realnode on the new node with:\n\n"
-        << "    realnode " << (role == "manager" ? "--manager " : "")
-        << "--join MANAGER_ADDRESS --token " << token << "\n\n";
+        << "    realnode " << (role == "manager" ? "--manager " : "") << "--join " << address
+        << " --token " << token << " --state-dir DIR --listen HOST:PORT\n\n";
     return Status::ok();
   });
 }

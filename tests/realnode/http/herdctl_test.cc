@@ -304,16 +304,26 @@ TEST(HerdctlTest, SwarmJoinToken) {
   FakeApi api;
   api.answer("GET /swarm", std::string(kCluster));
   api.answer("POST /swarm/join-token/manager/rotate", std::string(kCluster));
+  api.answer("GET /nodes", R"({"code": "ok", "nodes": [
+    {"meta": {"id": "n2"}, "role": "NODE_ROLE_MANAGER",
+     "managerStatus": {"raftId": "7", "addr": "10.0.0.2:2377"}},
+    {"meta": {"id": "n1"}, "role": "NODE_ROLE_MANAGER",
+     "managerStatus": {"raftId": "5", "addr": "10.0.0.1:2377", "leader": true}}]})");
   EXPECT_EQ(run(api, {"swarm", "join-token", "worker"}).out,
             "To add a worker to this swarm, start realnode on the new node with:\n\n"
-            "    realnode --join MANAGER_ADDRESS --token SWMTKN-1-abc-worker\n\n");
+            "    realnode --join 10.0.0.1:2377 --token SWMTKN-1-abc-worker --state-dir DIR "
+            "--listen HOST:PORT\n\n");
   EXPECT_EQ(run(api, {"swarm", "join-token", "-q", "manager"}).out, "SWMTKN-1-abc-mgr\n");
   EXPECT_EQ(run(api, {"swarm", "join-token", "--rotate", "manager"}).out,
             "Successfully rotated manager join token.\n\n"
             "To add a manager to this swarm, start realnode on the new node with:\n\n"
-            "    realnode --manager --join MANAGER_ADDRESS --token SWMTKN-1-abc-mgr\n\n");
-  const std::vector<ApiRequest> expected = {
-      get("/swarm"), get("/swarm"), {"POST", "/swarm/join-token/manager/rotate", ""}};
+            "    realnode --manager --join 10.0.0.1:2377 --token SWMTKN-1-abc-mgr --state-dir DIR "
+            "--listen HOST:PORT\n\n");
+  const std::vector<ApiRequest> expected = {get("/swarm"),
+                                            get("/nodes"),
+                                            get("/swarm"),
+                                            {"POST", "/swarm/join-token/manager/rotate", ""},
+                                            get("/nodes")};
   EXPECT_EQ(api.requests, expected);
 }
 
