@@ -70,13 +70,8 @@ std::optional<std::string> get_body(Socket& socket, const std::string& target) {
   return response.body();
 }
 
-}  // namespace
-
-CommandResult run_command(const std::vector<std::string>& argv) {
-  char out_template[] = "/tmp/herd-cmd-out-XXXXXX";
-  char err_template[] = "/tmp/herd-cmd-err-XXXXXX";
-  const int out_fd = ::mkstemp(out_template);
-  const int err_fd = ::mkstemp(err_template);
+// Starts `argv` with stdout and stderr on the given descriptors; throws when it cannot.
+pid_t spawn_with_output(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
@@ -84,16 +79,29 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   std::vector<std::string> args = argv;
   std::vector<char*> c_args = c_argv(args);
   pid_t pid = 0;
-  CommandResult result;
-  if (posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), environ) == 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  const int error = posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::string(strerror(error)));
+  }
+  return pid;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv) {
+  char out_template[] = "/tmp/herd-cmd-out-XXXXXX";
+  char err_template[] = "/tmp/herd-cmd-err-XXXXXX";
+  const int out_fd = ::mkstemp(out_template);
+  const int err_fd = ::mkstemp(err_template);
+  const pid_t pid = spawn_with_output(argv, out_fd, err_fd);
   ::close(out_fd);
   ::close(err_fd);
+  CommandResult result;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = read_file(out_template);
   result.err = read_file(err_template);
   ::unlink(out_template);
@@ -147,19 +155,8 @@ ProcessCluster::~ProcessCluster() {
 
 pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log) {
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-  std::vector<std::string> args = argv;
-  std::vector<char*> c_args = c_argv(args);
-  pid_t pid = 0;
-  const int error = posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t pid = spawn_with_output(argv, log_fd, log_fd);
   ::close(log_fd);
-  if (error != 0) {
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::string(strerror(error)));
-  }
   return pid;
 }
 
