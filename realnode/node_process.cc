@@ -274,13 +274,16 @@ class NodeProcess::Impl {
         shutdown(1);
         return;
       }
+      // The role the join gave, checked once: a later demotion is the cluster's decision.
       const proto::Certificate& certificate = node_->identity().certificate();
-      if (options_.manager && !certificate.certificate().empty() &&
-          certificate.role() != proto::NODE_ROLE_MANAGER) {
-        std::cerr << "realnode: --manager was asked but the token is a worker token; the node "
-                     "joined as a worker\n";
-        shutdown(1);
-        return;
+      if (expect_manager_role_ && !certificate.certificate().empty()) {
+        expect_manager_role_ = false;
+        if (certificate.role() != proto::NODE_ROLE_MANAGER) {
+          std::cerr << "realnode: --manager was asked but the token is a worker token; the node "
+                       "joined as a worker\n";
+          shutdown(1);
+          return;
+        }
       }
     }
     watch_timer_.arm(kWatchInterval, [this] { watch(); });
@@ -416,6 +419,7 @@ class NodeProcess::Impl {
   ScopedTimer watch_timer_;
   ScopedTimer retry_timer_{clock_};
   bool printed_join_ = false;
+  bool expect_manager_role_ = options_.manager;
   bool stopping_ = false;
   int exit_status_ = 0;
 };
