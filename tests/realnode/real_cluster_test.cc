@@ -193,6 +193,33 @@ TEST_F(RealClusterTest, ServiceProcessesSurviveLeaderAndWorkerKillsAndFollowADra
       seconds(20)));
 }
 
+TEST_F(RealClusterTest, WorkersArePromotedIntoTheRaftGroupAndDemotedOut) {
+  const auto [worker_token, manager_token] = start_first_manager();
+  cluster_.join("w1", "m1", worker_token, /*manager=*/false, kFastRaft);
+  cluster_.join("w2", "m1", worker_token, /*manager=*/false, kFastRaft);
+  ASSERT_TRUE(wait_until([&] { return ready_nodes("m1") == 3; }, seconds(30)));
+  const auto voters = [&](const std::string& name) {
+    const std::optional<nlohmann::json> about = cluster_.info(name);
+    return about ? about->value("voters", 0) : -1;
+  };
+  const CommandResult promoted = cluster_.herdctl("m1", {"node", "promote", "w1", "w2"});
+  ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
+  EXPECT_TRUE(wait_until([&] { return voters("m1") == 3 && voters("w2") == 3; }, seconds(20)))
+      << cluster_.log_of("w2");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const std::optional<nlohmann::json> w1 = cluster_.info("w1");
+        return w1 && w1->value("manager", false);
+      },
+      seconds(10)));
+
+  const CommandResult demoted = cluster_.herdctl("m1", {"node", "demote", "w2"});
+  ASSERT_EQ(demoted.exit_code, 0) << demoted.err;
+  EXPECT_TRUE(wait_until([&] { return voters("m1") == 2; }, seconds(20)));
+  EXPECT_TRUE(cluster_.alive("w2")) << "a demoted node keeps running as a worker";
+  EXPECT_EQ(ready_nodes("m1"), 3);
+}
+
 TEST_F(RealClusterTest, WrongOrMalformedTokensAreRefused) {
   const auto [worker_token, manager_token] = start_first_manager();
   std::string wrong = worker_token;
