@@ -17,8 +17,14 @@ simnet::LinkSpec link_of(const LinkSpec& spec) {
 // Holds a host's node for simnet.
 struct SimCluster::Adapter final : simnet::SimNode {
   Adapter(Env& env, node::NodeConfig config) : node(env, std::move(config)) {}
+  ~Adapter() override {
+    if (counts != nullptr && node.manager() != nullptr) {
+      node.manager()->remove_store_watcher(counts.get());
+    }
+  }
   node::Node node;
   Status started;
+  std::unique_ptr<StoreCounts> counts;  // a manager's store, counted
 };
 
 SimCluster::SimCluster(const Scenario& scenario, std::uint64_t seed)
@@ -64,8 +70,11 @@ simnet::NodeFactory SimCluster::factory(node::NodeConfig config) {
   return [this, config](simnet::SimHost& host) -> std::unique_ptr<simnet::SimNode> {
     auto adapter = std::make_unique<Adapter>(host.env(), config);
     adapter->started = adapter->node.start();
-    if (adapter->started.is_ok() && adapter->node.manager() != nullptr && observer_ != nullptr) {
-      adapter->node.manager()->set_observer(observer_);
+    if (adapter->started.is_ok() && adapter->node.manager() != nullptr) {
+      manager::ManagerNode& manager = *adapter->node.manager();
+      if (observer_ != nullptr) manager.set_observer(observer_);
+      adapter->counts = std::make_unique<StoreCounts>(manager.store());
+      manager.add_store_watcher(adapter->counts.get());
     }
     if (!adapter->started.is_ok()) {
       host.env().logger.error("node.start_failed", {{"error", adapter->started.to_string()}});
@@ -92,6 +101,11 @@ node::Node* SimCluster::node_of(simnet::SimHost& host) {
 Status SimCluster::start_status(simnet::SimHost& host) {
   auto* adapter = dynamic_cast<Adapter*>(host.node());
   return adapter == nullptr ? Status::ok() : adapter->started;
+}
+
+const StoreCounts* SimCluster::store_counts(simnet::SimHost& host) {
+  auto* adapter = dynamic_cast<Adapter*>(host.node());
+  return adapter == nullptr || !adapter->started.is_ok() ? nullptr : adapter->counts.get();
 }
 
 manager::ManagerNode* SimCluster::manager_of(simnet::SimHost& host) {

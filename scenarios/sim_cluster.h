@@ -17,6 +17,7 @@
 #include "core/node/node.h"
 #include "scenarios/invariants.h"
 #include "scenarios/scenario.h"
+#include "scenarios/store_counts.h"
 #include "simnet/simulation.h"
 
 namespace herd::scenarios {
@@ -41,6 +42,8 @@ class SimCluster {
   simnet::SimHost* leader();
   manager::ManagerNode* manager_of(simnet::SimHost& host);
   node::Node* node_of(simnet::SimHost& host);
+  // A manager host's store, counted by task and node state (kept current as it is applied).
+  const StoreCounts* store_counts(simnet::SimHost& host);
   // Why the host's node failed to start (after a restart from a damaged disk), or OK.
   Status start_status(simnet::SimHost& host);
 

@@ -82,6 +82,10 @@ class ManagerNode final : public Proposer, public RaftMembership, public Session
   void set_pinned_record(std::string record) { pinned_record_ = std::move(record); }
 
   const store::Store& store() const { return store_; }
+  // Outside observers (the scenario runner's counters, benchmarks) may watch the store; they read
+  // only, and must be removed before they die unless the manager dies first.
+  void add_store_watcher(store::Watcher* watcher) { store_.add_watcher(watcher); }
+  void remove_store_watcher(store::Watcher* watcher) { store_.remove_watcher(watcher); }
   bool is_leader() const { return leader_ != nullptr; }
   NodeId leader_id() const { return raft_ ? raft_->leader() : kNoNode; }
   raft::RaftStatus raft_status() const { return raft_->status(); }
