@@ -302,10 +302,12 @@ void ManagerNode::apply_entry(const proto::raft::Entry& entry,
                       {{"index", entry.index()}, {"error", status.to_string()}});
     return;
   }
-  for (const proto::StoreTransaction& transaction : batch.transactions()) {
-    const Status status = store_.apply(transaction);
-    if (NodeId(transaction.proposer()) != config_.id) continue;
-    const auto waiting = in_flight_.find(transaction.id());
+  for (proto::StoreTransaction& transaction : *batch.mutable_transactions()) {
+    const std::uint64_t id = transaction.id();
+    const NodeId proposer(transaction.proposer());
+    const Status status = store_.apply(std::move(transaction));
+    if (proposer != config_.id) continue;
+    const auto waiting = in_flight_.find(id);
     if (waiting == in_flight_.end()) continue;
     callbacks.push_back([done = std::move(waiting->second), status] { done(status); });
     in_flight_.erase(waiting);

@@ -43,6 +43,7 @@ struct ObjectTraits<proto::Cluster> {
   static constexpr ObjectKind kKind = ObjectKind::kCluster;
   static const std::string* unique_name(const proto::Cluster& c) { return &c.spec().name(); }
   static std::vector<IndexKey> index_keys(const proto::Cluster&) { return {}; }
+  static bool same_index_keys(const proto::Cluster&, const proto::Cluster&) { return true; }
 };
 
 template <>
@@ -53,6 +54,10 @@ struct ObjectTraits<proto::Node> {
     return {{Index::kRole, std::to_string(n.role())},
             {Index::kHostname, n.description().hostname()}};
   }
+  // Whether a and b file under the same keys (saves building the keys on every write).
+  static bool same_index_keys(const proto::Node& a, const proto::Node& b) {
+    return a.role() == b.role() && a.description().hostname() == b.description().hostname();
+  }
 };
 
 template <>
@@ -60,6 +65,7 @@ struct ObjectTraits<proto::Service> {
   static constexpr ObjectKind kKind = ObjectKind::kService;
   static const std::string* unique_name(const proto::Service& s) { return &s.spec().name(); }
   static std::vector<IndexKey> index_keys(const proto::Service&) { return {}; }
+  static bool same_index_keys(const proto::Service&, const proto::Service&) { return true; }
 };
 
 // The slot key of a task: replicated tasks share a slot number within their service; global
@@ -79,6 +85,11 @@ struct ObjectTraits<proto::Task> {
     if (!t.node_id().empty()) keys.push_back({Index::kNodeId, t.node_id()});
     return keys;
   }
+  // A status update moves a task in no index; only these fields decide its keys.
+  static bool same_index_keys(const proto::Task& a, const proto::Task& b) {
+    return a.desired_state() == b.desired_state() && a.slot() == b.slot() &&
+           a.node_id() == b.node_id() && a.service_id() == b.service_id();
+  }
 };
 
 template <>
@@ -86,6 +97,7 @@ struct ObjectTraits<proto::Network> {
   static constexpr ObjectKind kKind = ObjectKind::kNetwork;
   static const std::string* unique_name(const proto::Network& n) { return &n.spec().name(); }
   static std::vector<IndexKey> index_keys(const proto::Network&) { return {}; }
+  static bool same_index_keys(const proto::Network&, const proto::Network&) { return true; }
 };
 
 template <>
@@ -93,6 +105,7 @@ struct ObjectTraits<proto::Secret> {
   static constexpr ObjectKind kKind = ObjectKind::kSecret;
   static const std::string* unique_name(const proto::Secret& s) { return &s.spec().name(); }
   static std::vector<IndexKey> index_keys(const proto::Secret&) { return {}; }
+  static bool same_index_keys(const proto::Secret&, const proto::Secret&) { return true; }
 };
 
 // The object held by a StoreObject wrapper, or nullptr when it holds another type.

@@ -1,16 +1,10 @@
 #include "core/store/store.h"
 
 #include <algorithm>
-#include <functional>
 #include <optional>
 #include <set>
 
 namespace herd::store {
-
-// How to put one table back as it was before a failed transaction.
-struct Store::Undo {
-  std::function<void()> revert;
-};
 
 namespace {
 
@@ -37,29 +31,38 @@ Status check_unique_name(const Table<T>& table, const T& object) {
 }  // namespace
 
 template <typename T>
-Status Store::apply_action(const proto::StoreAction& action, const T& object, std::uint64_t version,
-                           std::vector<Undo>& undo, std::vector<Recorded>& changes) {
+void Store::keep_earlier_state(const T& row, std::uint64_t version,
+                               std::vector<AnyRecord>& records) {
+  if (row.meta().version() != version) return;  // not written yet by this transaction
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    auto* record = std::get_if<Record<T>>(&*it);
+    if (record == nullptr || record->row != &row) continue;
+    if (!record->after) record->after = row;
+    return;
+  }
+}
+
+template <typename T>
+Status Store::apply_action(proto::StoreActionType type, T&& object, std::uint64_t version,
+                           std::vector<AnyRecord>& records) {
   auto& table = std::get<Table<T>>(tables_);
   const std::string& id = object.meta().id();
   if (id.empty()) {
     return Status::invalid_argument(std::string(object_kind_name(ObjectTraits<T>::kKind)) +
                                     " without an id");
   }
-  const T* existing = table.get(id);
-  proto::StoreObject before;
-  proto::StoreObject after;
-  if (existing != nullptr) *mutable_object_in<T>(before) = *existing;
-
-  switch (action.type()) {
+  T* existing = table.find_mutable(id);
+  using Kind = typename Record<T>::Kind;
+  switch (type) {
     case proto::STORE_ACTION_CREATE: {
       if (existing != nullptr) return Status::already_exists(describe(object) + " already exists");
       HERD_RETURN_IF_ERROR(check_unique_name(table, object));
-      T& stored = *mutable_object_in<T>(after);
-      stored = object;
-      stored.mutable_meta()->set_version(version);
-      table.put(stored);
-      undo.push_back({[&table, id] { table.erase(id); }});
-      break;
+      object.mutable_meta()->set_version(version);
+      Record<T> record;
+      record.kind = Kind::kCreate;
+      record.row = &table.insert(std::move(object));
+      records.emplace_back(std::move(record));
+      return Status::ok();
     }
     case proto::STORE_ACTION_UPDATE: {
       if (existing == nullptr) return Status::not_found(describe(object) + " does not exist");
@@ -69,13 +72,16 @@ Status Store::apply_action(const proto::StoreAction& action, const T& object, st
                                std::to_string(existing->meta().version()));
       }
       HERD_RETURN_IF_ERROR(check_unique_name(table, object));
-      T& stored = *mutable_object_in<T>(after);
-      stored = object;
-      stored.mutable_meta()->set_version(version);
-      T previous = *existing;
-      table.put(stored);
-      undo.push_back({[&table, previous = std::move(previous)] { table.put(previous); }});
-      break;
+      keep_earlier_state(*existing, version, records);
+      object.mutable_meta()->set_version(version);
+      Record<T> record;
+      record.kind = Kind::kUpdate;
+      record.row = existing;
+      record.before.emplace(std::move(*existing));
+      *existing = std::move(object);
+      table.reindex(*record.before, *existing);
+      records.emplace_back(std::move(record));
+      return Status::ok();
     }
     case proto::STORE_ACTION_REMOVE: {
       if (existing == nullptr) return Status::not_found(describe(object) + " does not exist");
@@ -85,23 +91,23 @@ Status Store::apply_action(const proto::StoreAction& action, const T& object, st
                                std::to_string(object.meta().version()) + " but stored version is " +
                                std::to_string(existing->meta().version()));
       }
-      T previous = *existing;
-      table.erase(id);
-      undo.push_back({[&table, previous = std::move(previous)] { table.put(previous); }});
-      break;
+      keep_earlier_state(*existing, version, records);
+      Record<T> record;
+      record.kind = Kind::kRemove;
+      record.removed = table.extract(id);
+      records.emplace_back(std::move(record));
+      return Status::ok();
     }
     default:
       return Status::invalid_argument("unknown store action type " +
-                                      std::to_string(static_cast<int>(action.type())));
+                                      std::to_string(static_cast<int>(type)));
   }
-  changes.push_back({std::move(before), std::move(after)});
-  return Status::ok();
 }
 
-Status Store::apply_task_status(const proto::TaskStatusPatch& patch, std::uint64_t version,
-                                std::vector<Undo>& undo, std::vector<Recorded>& changes) {
+Status Store::apply_task_status(proto::TaskStatusPatch& patch, std::uint64_t version,
+                                std::vector<AnyRecord>& records) {
   auto& tasks = std::get<Table<proto::Task>>(tables_);
-  const proto::Task* existing = tasks.get(patch.task_id());
+  proto::Task* existing = tasks.find_mutable(patch.task_id());
   if (existing == nullptr) {
     return Status::not_found("task " + patch.task_id() + " does not exist");
   }
@@ -110,64 +116,88 @@ Status Store::apply_task_status(const proto::TaskStatusPatch& patch, std::uint64
                            std::to_string(patch.version()) + " but stored version is " +
                            std::to_string(existing->meta().version()));
   }
-  Recorded& change = changes.emplace_back();
-  proto::Task& previous = *change.before.mutable_task();
-  previous = *existing;
-  proto::Task& stored = *change.after.mutable_task();
-  stored = previous;
-  if (!patch.node_id().empty()) stored.set_node_id(patch.node_id());
-  *stored.mutable_status() = patch.status();
-  stored.mutable_meta()->set_version(version);
-  tasks.put(stored);
-  undo.push_back({[&tasks, &previous] { tasks.put(previous); }});
+  keep_earlier_state(*existing, version, records);
+  Record<proto::Task> record;
+  record.kind = Record<proto::Task>::Kind::kUpdate;
+  record.row = existing;
+  record.before.emplace(*existing);
+  if (!patch.node_id().empty()) existing->set_node_id(patch.node_id());
+  *existing->mutable_status() = std::move(*patch.mutable_status());
+  existing->mutable_meta()->set_version(version);
+  tasks.reindex(*record.before, *existing);
+  records.emplace_back(std::move(record));
   return Status::ok();
 }
 
-Status Store::apply_action_any(const proto::StoreAction& action, std::uint64_t version,
-                               std::vector<Undo>& undo, std::vector<Recorded>& changes) {
+Status Store::apply_action_any(proto::StoreAction& action, std::uint64_t version,
+                               std::vector<AnyRecord>& records) {
   if (action.type() == proto::STORE_ACTION_TASK_STATUS) {
-    return apply_task_status(action.task_status(), version, undo, changes);
+    return apply_task_status(*action.mutable_task_status(), version, records);
   }
-  const proto::StoreObject& wrapper = action.object();
+  proto::StoreObject& wrapper = *action.mutable_object();
   switch (wrapper.object_case()) {
     case proto::StoreObject::kCluster:
-      return apply_action(action, wrapper.cluster(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_cluster()), version, records);
     case proto::StoreObject::kNode:
-      return apply_action(action, wrapper.node(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_node()), version, records);
     case proto::StoreObject::kService:
-      return apply_action(action, wrapper.service(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_service()), version, records);
     case proto::StoreObject::kTask:
-      return apply_action(action, wrapper.task(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_task()), version, records);
     case proto::StoreObject::kNetwork:
-      return apply_action(action, wrapper.network(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_network()), version, records);
     case proto::StoreObject::kSecret:
-      return apply_action(action, wrapper.secret(), version, undo, changes);
+      return apply_action(action.type(), std::move(*wrapper.mutable_secret()), version, records);
     case proto::StoreObject::OBJECT_NOT_SET:
       break;
   }
   return Status::invalid_argument("store action holds no object");
 }
 
-Status Store::apply(const proto::StoreTransaction& transaction) {
+void Store::undo(std::vector<AnyRecord>& records) {
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    std::visit(
+        [this](auto& record) {
+          using T = std::remove_cvref_t<decltype(*record.row)>;
+          using Kind = typename Store::Record<T>::Kind;
+          auto& table = std::get<Table<T>>(tables_);
+          switch (record.kind) {
+            case Kind::kCreate:
+              (void)table.extract(record.row->meta().id());
+              break;
+            case Kind::kUpdate: {
+              T current = std::move(*record.row);
+              *record.row = std::move(*record.before);
+              table.reindex(current, *record.row);
+              break;
+            }
+            case Kind::kRemove:
+              table.restore(std::move(record.removed));
+              break;
+          }
+        },
+        *it);
+  }
+}
+
+Status Store::apply(proto::StoreTransaction&& transaction) {
   const std::uint64_t next_version = version_ + 1;
   const int count = transaction.actions_size();
-  std::vector<Undo> undo;
-  std::vector<Recorded> changes;
-  changes.reserve(static_cast<std::size_t>(count));
+  std::vector<AnyRecord> records;
+  records.reserve(static_cast<std::size_t>(count));
   if (cost_ != nullptr) cost_->charge(Work::kStoreAction, static_cast<std::uint64_t>(count));
 
   if (!transaction.independent_actions()) {
-    undo.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
-      const Status status = apply_action_any(transaction.actions(i), next_version, undo, changes);
+      const Status status =
+          apply_action_any(*transaction.mutable_actions(i), next_version, records);
       if (!status.is_ok()) {
-        // Undo entries refer to `changes`, so revert before the vector goes away.
-        for (auto it = undo.rbegin(); it != undo.rend(); ++it) it->revert();
+        undo(records);
         return status.with_context("action " + std::to_string(i));
       }
     }
     version_ = next_version;
-    publish(changes);
+    publish(records);
     return Status::ok();
   }
 
@@ -176,15 +206,14 @@ Status Store::apply(const proto::StoreTransaction& transaction) {
   int failed = 0;
   Status first_failure;
   for (int i = 0; i < count; ++i) {
-    undo.clear();
-    const Status status = apply_action_any(transaction.actions(i), next_version, undo, changes);
+    const Status status = apply_action_any(*transaction.mutable_actions(i), next_version, records);
     if (!status.is_ok() && failed++ == 0) {
       first_failure = status.with_context("action " + std::to_string(i));
     }
   }
-  if (!changes.empty()) {
+  if (!records.empty()) {
     version_ = next_version;
-    publish(changes);
+    publish(records);
   }
   if (failed == 0) return Status::ok();
   return Status(first_failure.code(),
@@ -192,43 +221,28 @@ Status Store::apply(const proto::StoreTransaction& transaction) {
                     " independent actions failed; first: " + first_failure.message());
 }
 
-void Store::publish(const std::vector<Recorded>& changes) {
+void Store::publish(const std::vector<AnyRecord>& records) {
   if (watchers_.empty()) return;
   // Watchers may add or remove watchers while being called; iterate over a copy.
   const std::vector<Watcher*> watchers = watchers_;
-  for (const Recorded& change : changes) {
-    const proto::StoreObject& sample =
-        change.after.object_case() != proto::StoreObject::OBJECT_NOT_SET ? change.after
-                                                                         : change.before;
-    const auto make = [&change](const auto& typed) -> Event {
-      using T = std::remove_cvref_t<decltype(typed)>;
-      return Change<T>{object_in<T>(change.before), object_in<T>(change.after)};
-    };
-    std::optional<Event> event;
-    switch (sample.object_case()) {
-      case proto::StoreObject::kCluster:
-        event = make(sample.cluster());
-        break;
-      case proto::StoreObject::kNode:
-        event = make(sample.node());
-        break;
-      case proto::StoreObject::kService:
-        event = make(sample.service());
-        break;
-      case proto::StoreObject::kTask:
-        event = make(sample.task());
-        break;
-      case proto::StoreObject::kNetwork:
-        event = make(sample.network());
-        break;
-      case proto::StoreObject::kSecret:
-        event = make(sample.secret());
-        break;
-      case proto::StoreObject::OBJECT_NOT_SET:
-        break;
-    }
-    if (!event) continue;
-    for (Watcher* watcher : watchers) watcher->on_store_event(*event);
+  for (const AnyRecord& any : records) {
+    const Event event = std::visit(
+        [](const auto& record) -> Event {
+          using T = std::remove_cvref_t<decltype(*record.row)>;
+          using Kind = typename Store::Record<T>::Kind;
+          const T* after = record.after ? &*record.after : record.row;
+          switch (record.kind) {
+            case Kind::kCreate:
+              return Change<T>{nullptr, after};
+            case Kind::kUpdate:
+              return Change<T>{&*record.before, after};
+            case Kind::kRemove:
+              break;
+          }
+          return Change<T>{&record.removed.mapped(), nullptr};
+        },
+        any);
+    for (Watcher* watcher : watchers) watcher->on_store_event(event);
   }
   for (Watcher* watcher : watchers) watcher->on_store_commit(version_);
 }

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <tuple>
+#include <variant>
 #include <vector>
 
 #include "core/runtime/cost_meter.h"
@@ -41,7 +43,11 @@ class Store {
 
   // Applies one transaction atomically (or, when it is marked independent_actions, each action on
   // its own, skipping failed ones and reporting how many failed); see the file comment for codes.
-  Status apply(const proto::StoreTransaction& transaction);
+  // The rvalue form moves the objects into the tables instead of copying them.
+  Status apply(proto::StoreTransaction&& transaction);
+  Status apply(const proto::StoreTransaction& transaction) {
+    return apply(proto::StoreTransaction(transaction));
+  }
 
   // The whole content, for a Raft snapshot. Objects come out in id order.
   proto::StoreSnapshot snapshot() const;
@@ -53,22 +59,38 @@ class Store {
   void remove_watcher(Watcher* watcher);
 
  private:
-  struct Undo;
-  // One applied action: the object before (unset for a create) and after (unset for a remove).
-  struct Recorded {
-    proto::StoreObject before;
-    proto::StoreObject after;
-  };
+  // One applied action, kept until the watchers have heard of it, or to undo the transaction.
+  // Rows change in place: an update keeps the object as it was in `before`; a remove keeps the
+  // row it took out. `after` holds a copy only when a later action of the same transaction wrote
+  // the row again, so that each event shows the object as its own action left it.
   template <typename T>
-  Status apply_action(const proto::StoreAction& action, const T& object, std::uint64_t version,
-                      std::vector<Undo>& undo, std::vector<Recorded>& changes);
-  Status apply_task_status(const proto::TaskStatusPatch& patch, std::uint64_t version,
-                           std::vector<Undo>& undo, std::vector<Recorded>& changes);
-  Status apply_action_any(const proto::StoreAction& action, std::uint64_t version,
-                          std::vector<Undo>& undo, std::vector<Recorded>& changes);
+  struct Record {
+    enum class Kind : std::uint8_t { kCreate, kUpdate, kRemove };
+    Kind kind = Kind::kCreate;
+    T* row = nullptr;  // create, update
+    std::optional<T> before;
+    typename Table<T>::Node removed;
+    std::optional<T> after;
+  };
+  using AnyRecord =
+      std::variant<Record<proto::Cluster>, Record<proto::Node>, Record<proto::Service>,
+                   Record<proto::Task>, Record<proto::Network>, Record<proto::Secret>>;
+
+  template <typename T>
+  Status apply_action(proto::StoreActionType type, T&& object, std::uint64_t version,
+                      std::vector<AnyRecord>& records);
+  Status apply_task_status(proto::TaskStatusPatch& patch, std::uint64_t version,
+                           std::vector<AnyRecord>& records);
+  Status apply_action_any(proto::StoreAction& action, std::uint64_t version,
+                          std::vector<AnyRecord>& records);
+  // Before an action writes `row` again within the transaction of `version`, the last record of
+  // it keeps a copy of the row as that record's action left it.
+  template <typename T>
+  void keep_earlier_state(const T& row, std::uint64_t version, std::vector<AnyRecord>& records);
+  void undo(std::vector<AnyRecord>& records);
   template <typename T>
   void restore_table(const google::protobuf::RepeatedPtrField<T>& objects);
-  void publish(const std::vector<Recorded>& changes);
+  void publish(const std::vector<AnyRecord>& records);
 
   CostMeter* cost_;
   std::uint64_t version_ = 0;

@@ -1,9 +1,12 @@
 // Table<T>: one object type's rows in the store, keyed by id, with an optional unique-name index
 // and the secondary indexes its ObjectTraits declare.
 //
-// Reads return pointers into the table; they stay valid until the next write to that object.
-// Only Store writes (put/erase), inside apply() or restore(), so every manager's tables change in
-// log order. Every container is ordered, so iteration order is deterministic.
+// Reads return pointers into the table; a row keeps its address for as long as it exists (a write
+// changes it in place), and the pointer shows the row as it is now. Only Store writes, inside
+// apply() or restore(), so every manager's tables change in log order. Iteration goes through
+// ordered containers only, so its order is deterministic; a hash map serves id lookups and is
+// never iterated. A row's index keys are computed from the row itself, so nothing but the row is
+// kept per object besides the index entries.
 #pragma once
 
 #include <array>
@@ -11,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/runtime/check.h"
@@ -24,10 +28,12 @@ template <typename T>
 class Table {
  public:
   using Rows = std::map<std::string, T, std::less<>>;
+  // A row taken out of the table (by remove), which can go back in unchanged.
+  using Node = typename Rows::node_type;
 
   const T* get(std::string_view id) const {
-    const auto it = rows_.find(id);
-    return it == rows_.end() ? nullptr : &it->second;
+    const auto it = lookup_.find(id);
+    return it == lookup_.end() ? nullptr : it->second;
   }
 
   // The object whose unique name is `name`, for types that have one.
@@ -55,49 +61,96 @@ class Table {
   void put(T object) {
     const std::string& id = object.meta().id();
     HERD_CHECK(!id.empty()) << "object without an id";
-    const auto existing = rows_.find(id);
-    if (existing == rows_.end()) {
-      const auto inserted = rows_.emplace(id, std::move(object)).first;
-      index_name(inserted->second);
-      std::vector<IndexKey> keys = ObjectTraits<T>::index_keys(inserted->second);
-      for (const IndexKey& key : keys) add_to_index(key, inserted->first);
-      keys_.emplace(inserted->first, std::move(keys));
+    T* existing = find_mutable(id);
+    if (existing == nullptr) {
+      insert(std::move(object));
       return;
     }
-    unindex_name(existing->second);
-    existing->second = std::move(object);
-    index_name(existing->second);
-    // Touch only the index entries whose keys changed: a status update of a task moves it in
-    // no index, and the big per-service sets are the expensive ones to edit.
-    std::vector<IndexKey>& old_keys = keys_.find(id)->second;
-    std::vector<IndexKey> new_keys = ObjectTraits<T>::index_keys(existing->second);
-    for (const IndexKey& key : old_keys) {
-      if (!contains(new_keys, key)) remove_from_index(key, existing->first);
-    }
-    for (const IndexKey& key : new_keys) {
-      if (!contains(old_keys, key)) add_to_index(key, existing->first);
-    }
-    old_keys = std::move(new_keys);
+    T before = std::move(*existing);
+    *existing = std::move(object);
+    reindex(before, *existing);
   }
 
   void erase(std::string_view id) {
-    const auto it = rows_.find(id);
-    if (it == rows_.end()) return;
-    unindex_name(it->second);
-    const auto keys = keys_.find(id);
-    for (const IndexKey& key : keys->second) remove_from_index(key, it->first);
-    keys_.erase(keys);
-    rows_.erase(it);
+    if (find_mutable(id) != nullptr) (void)extract(id);
   }
 
   void clear() {
+    lookup_.clear();
     rows_.clear();
-    keys_.clear();
     names_.clear();
     for (auto& entries : indexes_) entries.clear();
   }
 
+  // The Store's primitives: the row for `id` to change in place (then reindex()), a new row, or a
+  // row taken out and put back.
+  T* find_mutable(std::string_view id) {
+    const auto it = lookup_.find(id);
+    return it == lookup_.end() ? nullptr : it->second;
+  }
+
+  T& insert(T object) {
+    std::string id = object.meta().id();
+    const auto it = rows_.emplace(std::move(id), std::move(object)).first;
+    HERD_CHECK(lookup_.emplace(it->first, &it->second).second) << "row " << it->first << " twice";
+    index_name(it->second);
+    for (const IndexKey& key : ObjectTraits<T>::index_keys(it->second)) {
+      add_to_index(key, it->first);
+    }
+    return it->second;
+  }
+
+  // Moves the row's index entries from what `before` files under to what the row (same id) files
+  // under now; cheap when nothing indexed changed.
+  void reindex(const T& before, const T& row) {
+    if (ObjectTraits<T>::unique_name(before) != nullptr) {
+      unindex_name(before);
+      index_name(row);
+    }
+    if (ObjectTraits<T>::same_index_keys(before, row)) return;
+    const std::string& id = row.meta().id();
+    const std::vector<IndexKey> old_keys = ObjectTraits<T>::index_keys(before);
+    const std::vector<IndexKey> new_keys = ObjectTraits<T>::index_keys(row);
+    for (const IndexKey& key : old_keys) {
+      if (!contains(new_keys, key)) remove_from_index(key, id);
+    }
+    for (const IndexKey& key : new_keys) {
+      if (!contains(old_keys, key)) add_to_index(key, id);
+    }
+  }
+
+  // Takes the row out of the table and its indexes; `id` must exist.
+  Node extract(std::string_view id) {
+    const auto found = lookup_.find(id);
+    const T& row = *found->second;
+    unindex_name(row);
+    for (const IndexKey& key : ObjectTraits<T>::index_keys(row)) {
+      remove_from_index(key, row.meta().id());
+    }
+    lookup_.erase(found);
+    return rows_.extract(rows_.find(id));
+  }
+
+  // Puts back a row taken out by extract().
+  void restore(Node node) {
+    const auto it = rows_.insert(std::move(node)).position;
+    lookup_.emplace(it->first, &it->second);
+    index_name(it->second);
+    for (const IndexKey& key : ObjectTraits<T>::index_keys(it->second)) {
+      add_to_index(key, it->first);
+    }
+  }
+
  private:
+  struct Hash {
+    std::size_t operator()(std::string_view text) const noexcept {
+      // FNV-1a: ids are random already; lookups only, never iterated.
+      std::uint64_t hash = 0xcbf29ce484222325ULL;
+      for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+      return static_cast<std::size_t>(hash);
+    }
+  };
+
   static bool contains(const std::vector<IndexKey>& keys, const IndexKey& key) {
     for (const IndexKey& k : keys) {
       if (k.index == key.index && k.key == key.key) return true;
@@ -134,8 +187,8 @@ class Table {
   }
 
   Rows rows_;
-  // The index keys each row is filed under, as computed when it was written.
-  std::map<std::string, std::vector<IndexKey>, std::less<>> keys_;
+  // herd-lint: allow(unordered) id lookup only, keyed by the rows' own keys; never iterated
+  std::unordered_map<std::string_view, T*, Hash> lookup_;
   std::map<std::string, std::string, std::less<>> names_;
   std::array<std::map<std::string, IdSet, std::less<>>, kIndexCount> indexes_;
   IdSet empty_;
