@@ -75,6 +75,16 @@ function(herd_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 
+# Replaces malloc with tcmalloc in an executable. --no-as-needed keeps the library although no
+# symbol is referenced by name: it works by interposing malloc and operator new.
+# Not under the sanitizers, which bring their own allocator.
+function(herd_use_tcmalloc name)
+  if(HERD_SANITIZE)
+    return()
+  endif()
+  target_link_libraries(${name} PRIVATE -Wl,--no-as-needed PkgConfig::TCMALLOC -Wl,--as-needed)
+endfunction()
+
 function(herd_bench name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
