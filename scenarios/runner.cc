@@ -64,6 +64,9 @@ class Run final : public manager::ManagerObserver {
         rng_(Rng(seed_).fork("scenario")),
         checker_(InvariantChecker::Bounds{scenario.cluster.heartbeat_period}) {
     cluster_.set_manager_observer(this);
+    for (const Expectation& e : scenario.expect) {
+      wants_node_states_ = wants_node_states_ || e.kind == ExpectationKind::kNodeStatus;
+    }
     cluster_.sim().set_message_classifier(
         [](std::string_view bytes) { return static_cast<std::size_t>(classify_message(bytes)); },
         kMessageKinds);
@@ -185,6 +188,9 @@ class Run final : public manager::ManagerObserver {
   std::map<std::string, std::size_t> open_crashes_;  // host -> index in faults_
   int active_explore_faults_ = 0;
   bool hooked_ = false;
+  // Per-host node states are kept in samples only when an expectation reads them (4,700 hosts a
+  // second add up).
+  bool wants_node_states_ = false;
 };
 
 std::vector<NodeId> Run::resolve(const Target& target) {
@@ -656,27 +662,31 @@ void Run::sample() {
   if (source != nullptr) {
     const bool leading = source == cluster_.leader();
     const store::Store& store = cluster_.manager_of(*source)->store();
-    for (const auto& [id, node] : store.table<proto::Node>().all()) {
-      ++s.nodes[node_state_name(node.status().state())];
-      s.node_states[node.description().hostname()] = node.status().state();
+    // Counts kept current as the store is applied: a sample costs O(services + states), not
+    // O(tasks).
+    const StoreCounts& counts = *cluster_.store_counts(*source);
+    for (const auto& [state, count] : counts.nodes_by_state()) {
+      if (count > 0) s.nodes[node_state_name(state)] += static_cast<int>(count);
+    }
+    if (wants_node_states_) {
+      for (const auto& [id, node] : store.table<proto::Node>().all()) {
+        s.node_states[node.description().hostname()] = node.status().state();
+      }
+    }
+    for (const auto& [state, count] : counts.tasks_by_state()) {
+      if (count > 0) s.tasks[task_state_name(state)] = static_cast<int>(count);
     }
     for (const auto& [id, service] : store.table<proto::Service>().all()) {
-      s.desired[service.spec().name()] =
-          service.spec().mode() == proto::SERVICE_MODE_REPLICATED ? service.spec().replicas() : 0;
-      s.running[service.spec().name()] = 0;
-      s.pending[service.spec().name()] = 0;
+      const std::string& name = service.spec().name();
+      const auto counted = counts.services().find(id);
+      const StoreCounts::Service zero;
+      const StoreCounts::Service& c = counted == counts.services().end() ? zero : counted->second;
+      s.desired[name] = service.spec().mode() == proto::SERVICE_MODE_REPLICATED
+                            ? service.spec().replicas()
+                            : c.wanted;
+      s.running[name] = c.running;
+      s.pending[name] = c.pending;
       note_update_state(service);
-    }
-    for (const auto& [id, task] : store.table<proto::Task>().all()) {
-      ++s.tasks[task_state_name(task.status().state())];
-      const proto::Service* service = store.get<proto::Service>(task.service_id());
-      if (service == nullptr) continue;
-      const std::string& name = service->spec().name();
-      if (task.desired_state() <= proto::TASK_STATE_RUNNING) {
-        if (service->spec().mode() == proto::SERVICE_MODE_GLOBAL) ++s.desired[name];
-        if (task.status().state() == proto::TASK_STATE_RUNNING) ++s.running[name];
-        if (task.status().state() <= proto::TASK_STATE_PENDING) ++s.pending[name];
-      }
     }
     if (leading) {
       sync_checker();

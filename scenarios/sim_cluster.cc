@@ -250,13 +250,8 @@ RunningTasks SimCluster::running_tasks() {
     if (!host->up()) continue;
     const std::string node_id = store_node_id(*host);
     if (node_id.empty()) continue;
-    const Executor& executor = host->executor();
-    std::vector<std::string> tasks = executor.list();
-    std::erase_if(tasks, [&executor](const std::string& task_id) {
-      const std::optional<RunStatus> status = executor.inspect(task_id);
-      return !status ||
-             (status->state != RunState::kStarting && status->state != RunState::kRunning);
-    });
+    if (host->executor().stats().alive == 0) continue;
+    std::vector<std::string> tasks = host->executor().alive_ids();
     if (!tasks.empty()) running.emplace(node_id, std::move(tasks));
   }
   return running;

@@ -34,6 +34,9 @@ Status SimDisk::compact(std::uint64_t sequence) {
   synced_ = synced_ > bytes ? synced_ - bytes : 0;
   records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(drop));
   for (RecordInfo& info : records_) info.offset -= bytes;
+  // A compacted WAL gives its memory back: simulated disks live in the process's RAM, and a
+  // manager's image grows to every entry since its last snapshot.
+  if (image_.capacity() > 2 * image_.size() + (1 << 20)) image_.shrink_to_fit();
   first_sequence_ = sequence;
   return Status::ok();
 }

@@ -37,6 +37,8 @@ class SimExecutor final : public Executor, private ExecutorListener {
   std::vector<std::string> list() const override;
 
   const ExecutorStats& stats() const { return stats_; }
+  // Ids of the tasks starting or running, sorted.
+  std::vector<std::string> alive_ids() const { return runtime_.alive_ids(); }
 
  private:
   void on_run_status(const RunStatus& status) override;

@@ -1,6 +1,13 @@
 #include "core/agent/synthetic_executor.h"
 
 namespace herd::agent {
+namespace {
+
+bool is_alive(RunState state) {
+  return state == RunState::kStarting || state == RunState::kRunning;
+}
+
+}  // namespace
 
 SyntheticExecutor::~SyntheticExecutor() {
   for (const auto& [id, run] : runs_) clock_.cancel(run.timer);
@@ -15,6 +22,8 @@ void SyntheticExecutor::transition(const std::string& task_id, RunState state, i
                                    std::string message) {
   const auto it = runs_.find(task_id);
   if (it == runs_.end()) return;
+  alive_ -= is_alive(it->second.status.state) ? 1 : 0;
+  alive_ += is_alive(state) ? 1 : 0;
   it->second.status.state = state;
   it->second.status.exit_code = exit_code;
   it->second.status.message = std::move(message);
@@ -30,6 +39,7 @@ Status SyntheticExecutor::start(std::string_view task_id, const proto::Container
   const std::string id(task_id);
   Run& run = runs_[id];
   run.status.task_id = id;
+  run.status.state = RunState::kStopped;  // not alive until the transition below counts it
   run.behaviour = spec.simulated();
   transition(id, RunState::kStarting, 0, "starting");
   const Duration latency(std::max<std::int64_t>(run.behaviour.start_latency_ns(), 0));
@@ -95,12 +105,13 @@ std::vector<std::string> SyntheticExecutor::list() const {
   return ids;
 }
 
-std::size_t SyntheticExecutor::alive() const {
-  std::size_t count = 0;
+std::vector<std::string> SyntheticExecutor::alive_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(alive_);
   for (const auto& [id, run] : runs_) {
-    count += run.status.state == RunState::kStarting || run.status.state == RunState::kRunning;
+    if (is_alive(run.status.state)) ids.push_back(id);
   }
-  return count;
+  return ids;
 }
 
 }  // namespace herd::agent

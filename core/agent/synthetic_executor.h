@@ -32,8 +32,9 @@ class SyntheticExecutor final : public Executor {
   std::optional<RunStatus> inspect(std::string_view task_id) const override;
   std::vector<std::string> list() const override;
 
-  // Tasks currently starting or running (the "containers" alive).
-  std::size_t alive() const;
+  // Tasks currently starting or running (the "containers" alive), and their ids in order.
+  std::size_t alive() const { return alive_; }
+  std::vector<std::string> alive_ids() const;
 
  private:
   struct Run {
@@ -49,6 +50,7 @@ class SyntheticExecutor final : public Executor {
   Rng& rng_;
   ExecutorListener* listener_ = nullptr;
   std::map<std::string, Run, std::less<>> runs_;
+  std::size_t alive_ = 0;
 };
 
 }  // namespace herd::agent
