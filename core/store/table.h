@@ -142,15 +142,6 @@ class Table {
   }
 
  private:
-  struct Hash {
-    std::size_t operator()(std::string_view text) const noexcept {
-      // FNV-1a: ids are random already; lookups only, never iterated.
-      std::uint64_t hash = 0xcbf29ce484222325ULL;
-      for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-      return static_cast<std::size_t>(hash);
-    }
-  };
-
   static bool contains(const std::vector<IndexKey>& keys, const IndexKey& key) {
     for (const IndexKey& k : keys) {
       if (k.index == key.index && k.key == key.key) return true;
@@ -188,7 +179,7 @@ class Table {
 
   Rows rows_;
   // herd-lint: allow(unordered) id lookup only, keyed by the rows' own keys; never iterated
-  std::unordered_map<std::string_view, T*, Hash> lookup_;
+  std::unordered_map<std::string_view, T*> lookup_;
   std::map<std::string, std::string, std::less<>> names_;
   std::array<std::map<std::string, IdSet, std::less<>>, kIndexCount> indexes_;
   IdSet empty_;

@@ -42,9 +42,14 @@ void TaskReaper::mark_all() {
 }
 
 void TaskReaper::on_store_event(const store::Event& event) {
-  if (const auto* task = std::get_if<store::Change<proto::Task>>(&event)) {
-    if (!task->removed()) dirty_slots_.insert(store::task_slot_key(*task->after));
-  }
+  const auto* task = std::get_if<store::Change<proto::Task>>(&event);
+  if (task == nullptr || task->removed()) return;
+  // Only a new task, a new desired state or a task that became history can change what a slot
+  // must shed; status progress (ASSIGNED -> RUNNING, most of a deploy's events) cannot.
+  const proto::Task& after = *task->after;
+  const bool matters = task->created() || task->before->desired_state() != after.desired_state() ||
+                       removable_now(after) || (is_history(after) && !is_history(*task->before));
+  if (matters) dirty_slots_.insert(store::task_slot_key(after));
 }
 
 void TaskReaper::on_store_commit(std::uint64_t) { reap(); }
