@@ -22,7 +22,9 @@
 
 namespace herd::store {
 
-using IdSet = std::set<std::string, std::less<>>;
+// Ids in an index are views of the table's own keys, which keep their address while the row
+// exists (a removed row's entries go first), so an index entry costs no copy of the id.
+using IdSet = std::set<std::string_view, std::less<>>;
 
 template <typename T>
 class Table {
@@ -108,7 +110,7 @@ class Table {
       index_name(row);
     }
     if (ObjectTraits<T>::same_index_keys(before, row)) return;
-    const std::string& id = row.meta().id();
+    const std::string_view id = lookup_.find(row.meta().id())->first;
     const std::vector<IndexKey> old_keys = ObjectTraits<T>::index_keys(before);
     const std::vector<IndexKey> new_keys = ObjectTraits<T>::index_keys(row);
     for (const IndexKey& key : old_keys) {
@@ -149,14 +151,14 @@ class Table {
     return false;
   }
 
-  void add_to_index(const IndexKey& key, const std::string& id) {
+  void add_to_index(const IndexKey& key, std::string_view id) {
     auto& entries = indexes_[static_cast<int>(key.index)];
     auto it = entries.find(key.key);
     if (it == entries.end()) it = entries.emplace(key.key, IdSet()).first;
     it->second.insert(id);
   }
 
-  void remove_from_index(const IndexKey& key, const std::string& id) {
+  void remove_from_index(const IndexKey& key, std::string_view id) {
     auto& entries = indexes_[static_cast<int>(key.index)];
     const auto it = entries.find(key.key);
     if (it == entries.end()) return;

@@ -89,7 +89,7 @@ class ClusterTest : public ::testing::Test {
     const store::Store& store = leader_store();
     const proto::Service* s = store.table<proto::Service>().by_name(service);
     if (s == nullptr) return slots;
-    for (const std::string& id :
+    for (const std::string_view id :
          store.table<proto::Task>().find(store::Index::kServiceId, s->meta().id())) {
       const proto::Task* task = store.get<proto::Task>(id);
       if (task->desired_state() == proto::TASK_STATE_RUNNING &&

@@ -332,7 +332,7 @@ void ControlApi::list_services(Reply reply) const {
   for (const auto& [id, service] : store.table<proto::Service>().all()) {
     std::uint64_t running = 0;
     std::uint64_t active = 0;
-    for (const std::string& task_id :
+    for (const std::string_view task_id :
          store.table<proto::Task>().find(store::Index::kServiceId, id)) {
       const proto::Task* task = store.get<proto::Task>(task_id);
       if (task->desired_state() > proto::TASK_STATE_RUNNING) continue;

@@ -341,7 +341,7 @@ void Dispatcher::send_full_assignments(const std::string& node_id) {
   assignments->set_session_id(session->second.session_id);
   assignments->set_full(true);
   assignments->set_sequence(++assignment_sequence_);
-  for (const std::string& task_id :
+  for (const std::string_view task_id :
        context_.store.table<proto::Task>().find(store::Index::kNodeId, node_id)) {
     const proto::Task* task = context_.store.get<proto::Task>(task_id);
     if (belongs_in_assignments(*task)) *assignments->add_tasks() = *task;

@@ -78,7 +78,7 @@ void GlobalOrchestrator::reconcile(const std::string& service_id) {
       eligible = eligible && constraint.matches(node);
     const proto::Task* newest = nullptr;
     bool has_active = false;
-    for (const std::string& id :
+    for (const std::string_view id :
          tasks.find(store::Index::kSlot, store::global_task_key(service_id, node_id))) {
       const proto::Task* task = store.get<proto::Task>(id);
       if (newest == nullptr || task->meta().created_at_ns() > newest->meta().created_at_ns()) {
@@ -110,7 +110,7 @@ void GlobalOrchestrator::reconcile(const std::string& service_id) {
     context_.cost.charge(Work::kOrchestratorTask, 1);
   }
   // Tasks bound to nodes that no longer exist.
-  for (const std::string& id : tasks.find(store::Index::kServiceId, service_id)) {
+  for (const std::string_view id : tasks.find(store::Index::kServiceId, service_id)) {
     const proto::Task* task = store.get<proto::Task>(id);
     if (task->desired_state() >= proto::TASK_STATE_REMOVE || task->node_id().empty()) continue;
     if (store.get<proto::Node>(task->node_id()) != nullptr) continue;

@@ -59,7 +59,7 @@ void ReplicatedOrchestrator::on_store_event(const store::Event& event) {
     if (!usable_before || usable_after) return;
     // The node just became unusable: every service with active tasks on it must react.
     const std::string& node_id = node->current().meta().id();
-    for (const std::string& task_id :
+    for (const std::string_view task_id :
          context_.store.table<proto::Task>().find(store::Index::kNodeId, node_id)) {
       const proto::Task* task = context_.store.get<proto::Task>(task_id);
       if (is_active(*task)) dirty_.insert(task->service_id());
@@ -87,7 +87,7 @@ void ReplicatedOrchestrator::reconcile(const std::string& service_id) {
   std::vector<RestartSupervisor::DelayedStart> starts;
 
   if (service == nullptr) {
-    for (const std::string& id : task_ids) {
+    for (const std::string_view id : task_ids) {
       const proto::Task& task = *store.get<proto::Task>(id);
       if (task.desired_state() >= proto::TASK_STATE_REMOVE) continue;
       proto::Task removed = task;
@@ -97,7 +97,7 @@ void ReplicatedOrchestrator::reconcile(const std::string& service_id) {
   } else if (is_replicated(service)) {
     const TimePoint now = context_.clock.now();
     std::map<std::uint64_t, std::vector<const proto::Task*>> slots;
-    for (const std::string& id : task_ids) {
+    for (const std::string_view id : task_ids) {
       const proto::Task* task = store.get<proto::Task>(id);
       slots[task->slot()].push_back(task);
     }

@@ -80,11 +80,11 @@ void RestartSupervisor::arm(const DelayedStart& start) {
 void RestartSupervisor::resume() {
   const auto& ready = context_.store.table<proto::Task>().find(
       store::Index::kDesiredState, std::to_string(proto::TASK_STATE_READY));
-  for (const std::string& id : ready) {
+  for (const std::string_view id : ready) {
     const proto::Task* task = context_.store.get<proto::Task>(id);
     const proto::Service* service = context_.store.get<proto::Service>(task->service_id());
     if (service == nullptr || has_ended(*task)) continue;
-    arm(DelayedStart{id, Duration(service->spec().task().restart().delay_ns())});
+    arm(DelayedStart{std::string(id), Duration(service->spec().task().restart().delay_ns())});
   }
 }
 

@@ -68,7 +68,7 @@ void TaskReaper::reap() {
   for (const std::string& key : dirty_slots_) {
     std::vector<const proto::Task*> history;
     std::size_t total = 0;
-    for (const std::string& id : store.table<proto::Task>().find(store::Index::kSlot, key)) {
+    for (const std::string_view id : store.table<proto::Task>().find(store::Index::kSlot, key)) {
       const proto::Task* task = store.get<proto::Task>(id);
       if (removable_now(*task)) {
         tx.remove(*task);

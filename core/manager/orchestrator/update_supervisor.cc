@@ -120,7 +120,7 @@ void UpdateSupervisor::step(const std::string& service_id) {
 
   // Active tasks by slot (global services: by node).
   std::map<std::string, std::vector<const proto::Task*>> slots;
-  for (const std::string& id :
+  for (const std::string_view id :
        store.table<proto::Task>().find(store::Index::kServiceId, service_id)) {
     const proto::Task* task = store.get<proto::Task>(id);
     if (is_active(*task)) slots[store::task_slot_key(*task)].push_back(task);

@@ -73,7 +73,7 @@ class OrchestratorTest : public ::testing::Test {
 
   std::vector<const proto::Task*> tasks_of(const std::string& service_id) const {
     std::vector<const proto::Task*> tasks;
-    for (const std::string& id :
+    for (const std::string_view id :
          h_.store.table<proto::Task>().find(store::Index::kServiceId, service_id)) {
       tasks.push_back(h_.store.get<proto::Task>(id));
     }
